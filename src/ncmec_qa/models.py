@@ -95,6 +95,7 @@ class Hit:
     score: float
     dense_rank: int | None = None
     lexical_rank: int | None = None
+    cosine: float | None = None  # the dense similarity, when the dense retriever saw it
 
     def to_dict(self) -> dict[str, Any]:
         d = self.passage.to_dict()

@@ -1,0 +1,330 @@
+"""The `ncmec-qa` command line: thin wrappers that parse, call the library, and render.
+
+Results go to stdout, progress and logs to stderr. Errors are one line and a
+non-zero exit code (see errors.ExitStatus); `--traceback` shows the detail.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from . import __version__
+from .errors import ExitStatus, NcmecQaError
+
+
+class Context:
+    def __init__(self, corpus, index, docs, traceback: bool, quiet: bool):
+        self.corpus, self.index, self.docs = corpus, index, docs
+        self.traceback, self.quiet = traceback, quiet
+
+    def workspace(self, **kw):
+        from .workspace import Workspace
+
+        return Workspace.open(corpus=self.corpus, index=self.index, docs=self.docs, **kw)
+
+    def log(self, msg: str) -> None:
+        if not self.quiet:
+            click.echo(msg, err=True)
+
+
+def stdout_console():
+    from rich.console import Console
+
+    return Console(soft_wrap=True, highlight=False)
+
+
+def handle_errors(f: Callable) -> Callable:
+    """Turn library errors into one line on stderr and the error's exit status."""
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        ctx = click.get_current_context()
+        obj: Context | None = ctx.find_object(Context)
+        try:
+            return f(*args, **kwargs)
+        except NcmecQaError as e:
+            if obj and obj.traceback:
+                raise
+            click.echo(f"Error: {e}", err=True)
+            ctx.exit(int(e.exit_status))
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+        except (OSError, ValueError, RuntimeError) as e:
+            if obj and obj.traceback:
+                raise
+            click.echo(f"Error: {type(e).__name__}: {e} (run with --traceback for detail)", err=True)
+            ctx.exit(int(ExitStatus.ERROR))
+
+    return wrapper
+
+
+def json_option(f: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
+
+
+def emit_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=2, ensure_ascii=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ncmec-qa")
+@click.option("--corpus", envvar="NCMEC_QA_CORPUS", type=click.Path(path_type=Path),
+              help="The manifest (sources.toml). Default: corpus/sources.toml in the checkout. [env NCMEC_QA_CORPUS]")
+@click.option("--index", "index_dir", envvar="NCMEC_QA_INDEX", type=click.Path(path_type=Path),
+              help="The index folder. Default: index/ in the checkout. [env NCMEC_QA_INDEX]")
+@click.option("--docs", envvar="NCMEC_QA_DOCS", type=click.Path(path_type=Path),
+              help="The documents folder the manifest's paths point into. Default: the manifest's `documents`. [env NCMEC_QA_DOCS]")
+@click.option("--traceback", is_flag=True, help="Show the full traceback on errors.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
+@click.pass_context
+def main(ctx, corpus, index_dir, docs, traceback, quiet):
+    """Answer questions about NCMEC's CyberTipline from a curated corpus, only in cited, verbatim quotes."""
+    ctx.obj = Context(corpus, index_dir, docs, traceback, quiet)
+
+
+# -- index -------------------------------------------------------------------------------------
+@main.group()
+def index():
+    """Build and inspect the search index."""
+
+
+def _progress_factory(obj: Context):
+    if obj.quiet:
+        return None
+
+    def factory(total: int):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.console import Console
+
+        prog = Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=Console(stderr=True), transient=True)
+        task = prog.add_task("embed", total=total)
+        prog.start()
+        done = [0]
+
+        def advance(n: int) -> None:
+            done[0] += n
+            prog.update(task, advance=n)
+            if done[0] >= total:
+                prog.stop()
+
+        return advance
+
+    return factory
+
+
+@index.command("build")
+@click.option("--full", is_flag=True, help="Re-embed everything instead of reusing unchanged documents.")
+@click.option("--model", envvar="NCMEC_QA_MODEL", help="Embedding model: the bundled all-MiniLM-L6-v2 (default) or a local sentence-transformers folder. [env NCMEC_QA_MODEL]")
+@json_option
+@click.pass_obj
+@handle_errors
+def index_build(obj: Context, full, model, as_json):
+    """Index the documents the manifest lists (incremental by content hash)."""
+    ws = obj.workspace(model=model)
+    obj.log(f"indexing {len(ws.manifest.sources)} documents from {ws.docs_dir} into {ws.paths.index}")
+    report = ws.build(full=full, log=obj.log, progress_factory=_progress_factory(obj))
+    for f in report.failures:
+        click.echo(f"skipped {f.file}: {f.reason}", err=True)
+    for w in report.warnings:
+        obj.log(f"warning: {w}")
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        click.echo(
+            f"indexed {report.documents} documents, {report.passages} passages "
+            f"({report.embedded} embedded, {report.reused} reused, {report.dropped} dropped) "
+            f"in {report.seconds:.1f} s; {len(report.failures)} failed"
+        )
+    if report.documents == 0:
+        raise NcmecQaError("nothing could be indexed: every document failed (see the lines above)")
+
+
+@index.command("status")
+@json_option
+@click.pass_obj
+@handle_errors
+def index_status(obj: Context, as_json):
+    """What is indexed, with which model, and whether it is stale against the manifest."""
+    ws = obj.workspace()
+    meta = ws.index.meta
+    stale = ws.staleness()
+    info = {
+        "path": str(ws.index.path),
+        "model": meta.get("model"),
+        "dimension": meta.get("dimension"),
+        "built_at": meta.get("built_at"),
+        "counts": meta.get("counts"),
+        "vector_index": meta.get("vector_index"),
+        "manifest_hash": meta.get("manifest_hash"),
+        "stale": bool(stale),
+        "stale_reason": stale,
+        "failures": meta.get("failures", []),
+        "encoder": meta.get("encoder"),
+    }
+    if as_json:
+        emit_json(info)
+        return
+    c = meta.get("counts", {})
+    click.echo(f"index:     {info['path']}")
+    click.echo(f"built:     {info['built_at']}")
+    click.echo(f"model:     {info['model']} ({info['dimension']} dimensions)")
+    click.echo(f"contents:  {c.get('documents')} documents, {c.get('passages')} passages, {c.get('sentences')} sentences")
+    click.echo(f"vectors:   {(info['vector_index'] or {}).get('type', 'flat')}")
+    if info["encoder"]:
+        enc = info["encoder"]
+        click.echo(f"encoder:   {enc.get('file')} (min cosine vs reference {enc.get('min_cosine')})")
+    for f in info["failures"]:
+        click.echo(f"failed:    {f['file']}: {f['reason']}")
+    click.echo(f"status:    {'STALE: ' + stale if stale else 'up to date with ' + str(ws.paths.manifest)}")
+
+
+@index.command("path")
+@click.pass_obj
+@handle_errors
+def index_path(obj: Context):
+    """Print where the index lives."""
+    click.echo(str(obj.workspace().paths.index))
+
+
+# -- search / ask --------------------------------------------------------------------------------
+def retrieval_options(f: Callable) -> Callable:
+    f = click.option("-k", "--top", "k", default=10, show_default=True, help="How many passages to retrieve.")(f)
+    f = click.option("--source", "sources", multiple=True, help="Only these source ids (repeatable).")(f)
+    f = click.option("--exclude-source", "exclude", multiple=True, help="Never these source ids (repeatable).")(f)
+    return f
+
+
+def _warn_stale(obj: Context, ws) -> None:
+    msg = ws.staleness()
+    if msg:
+        click.echo(f"warning: {msg}", err=True)
+
+
+@main.command()
+@click.argument("query")
+@retrieval_options
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True,
+              help="Which retriever ranks the passages.")
+@json_option
+@click.pass_obj
+@handle_errors
+def search(obj: Context, query, k, sources, exclude, mode, as_json):
+    """Rank passages for QUERY."""
+    from .retrieval import RetrievalConfig
+
+    ws = obj.workspace(retrieval=RetrievalConfig(mode=mode))
+    _warn_stale(obj, ws)
+    hits = ws.search(query, k=k, sources=set(sources) or None, exclude=set(exclude) or None)
+    if as_json:
+        emit_json({"query": query, "passages": [h.to_dict() for h in hits]})
+        return
+    from .render import print_hits
+
+    if not hits:
+        click.echo("No passages matched.")
+    print_hits(stdout_console(), hits)
+
+
+def _questions(question: str | None):
+    """The one question given, or questions read line by line from stdin."""
+    if question and question != "-":
+        yield question
+        return
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            click.echo("question> ", nl=False, err=True)
+        line = sys.stdin.readline()
+        if not line:
+            return
+        if line.strip():
+            yield line.strip()
+
+
+@main.command()
+@click.argument("question", required=False)
+@retrieval_options
+@click.option("--markdown", "as_markdown", is_flag=True, help="Print the answer as Markdown.")
+@json_option
+@click.pass_obj
+@handle_errors
+def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json):
+    """Answer QUESTION with cited, verbatim sentences from the corpus (or abstain).
+
+    With no QUESTION (or -), read one question per line from stdin and answer each
+    from the same loaded index; with --json, one JSON object per line.
+    """
+    ws = obj.workspace()
+    _warn_stale(obj, ws)
+    many = not question or question == "-"
+    console = None
+    for q in _questions(question):
+        a = ws.ask(q, k=k, sources=set(sources) or None, exclude=set(exclude) or None)
+        if as_json:
+            click.echo(json.dumps(a.to_dict(), ensure_ascii=False, indent=None if many else 2))
+        elif as_markdown:
+            from .render import answer_markdown
+
+            click.echo(answer_markdown(a))
+        else:
+            from .render import print_answer
+
+            console = console or stdout_console()
+            print_answer(console, a)
+            if many:
+                console.print()
+        sys.stdout.flush()
+
+
+@main.command("eval")
+@click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-k", "--top", "k", default=10, show_default=True, help="Passages retrieved per question.")
+@json_option
+@click.pass_obj
+@handle_errors
+def eval_cmd(obj: Context, questions, k, as_json):
+    """Measure retrieval and abstention on a question set with gold evidence (JSONL)."""
+    from .evaluation import evaluate, load_questions
+
+    ws = obj.workspace()
+    _warn_stale(obj, ws)
+    rep = evaluate(load_questions(questions), lambda q: ws.ask(q, k=k))
+    if as_json:
+        emit_json(rep.to_dict())
+        return
+    n, u = rep.n_answerable, rep.n_unanswerable
+    click.echo(f"answerable questions: {n}")
+    for key, v in rep.recall.items():
+        click.echo(f"  recall{key}: {v:.3f} ({rep.hits_at[key]}/{n})")
+    click.echo(f"  MRR: {rep.mrr:.3f}   nDCG@10: {rep.ndcg10:.3f}")
+    click.echo(f"  answered: {rep.answered_correct}/{n}   answer precision: {rep.answer_precision:.3f}")
+    click.echo(f"unanswerable questions: {u}")
+    click.echo(f"  abstained: {rep.abstained_correct}/{u}")
+
+
+def _register_extensions() -> None:
+    """Command groups that live in their own modules."""
+    import importlib
+
+    for name in ("cli_corpus", "cli_verify"):
+        try:
+            mod = importlib.import_module(f"ncmec_qa.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"ncmec_qa.{name}":
+                raise
+            continue
+        mod.register(main)
+
+
+_register_extensions()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,151 @@
+"""Retrieval and answer quality on question sets with gold evidence.
+
+A retrieved passage is gold evidence when it comes from the quote's file and contains
+the quote after every run of whitespace is collapsed to one space.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from .models import Answer, Hit, Passage
+
+_WS = re.compile(r"\s+")
+
+
+def normalize_ws(s: str) -> str:
+    return _WS.sub(" ", s).strip()
+
+
+@dataclass(frozen=True)
+class Evidence:
+    file: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    answerable: bool
+    evidence: tuple[Evidence, ...]
+    kind: str = ""
+
+
+def load_questions(path: Path) -> list[Question]:
+    out = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            r = json.loads(line)
+            out.append(Question(r["id"], r["question"], bool(r.get("answerable", True)),
+                                tuple(Evidence(e["file"], e["quote"]) for e in r.get("evidence", [])), r.get("kind", "")))
+        except (ValueError, KeyError, TypeError) as e:
+            from .errors import NcmecQaError
+
+            raise NcmecQaError(f"{path}, line {n}: not a question record ({e}); expected id, question, answerable, evidence") from None
+    return out
+
+
+def is_gold(p: Passage, evidence: Sequence[Evidence]) -> bool:
+    text = normalize_ws(p.text)
+    return any(e.file == p.file and normalize_ws(e.quote) in text for e in evidence)
+
+
+def first_gold_rank(hits: Sequence[Hit], evidence: Sequence[Evidence]) -> int | None:
+    for i, h in enumerate(hits, start=1):
+        if is_gold(h.passage, evidence):
+            return i
+    return None
+
+
+def ndcg_at(hits: Sequence[Hit], evidence: Sequence[Evidence], k: int = 10) -> float:
+    """Binary-relevance nDCG@k; the ideal ranking has min(#gold quotes, k) relevant passages."""
+    gains = [1.0 if is_gold(h.passage, evidence) else 0.0 for h in hits[:k]]
+    dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains))
+    ideal_n = min(max(1, len({e.quote for e in evidence})), k)
+    idcg = sum(1 / math.log2(i + 2) for i in range(ideal_n))
+    return dcg / idcg if idcg else 0.0
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    answerable: bool
+    rank: int | None
+    answered: bool
+    answer_sentences: int
+    gold_sentences: int
+    ndcg10: float
+
+
+@dataclass
+class EvalReport:
+    n_answerable: int = 0
+    n_unanswerable: int = 0
+    recall: dict[str, float] = field(default_factory=dict)
+    hits_at: dict[str, int] = field(default_factory=dict)
+    mrr: float = 0.0
+    ndcg10: float = 0.0
+    answered_correct: int = 0  # answerable and answered
+    abstained_correct: int = 0  # unanswerable and abstained
+    answer_precision: float = 0.0
+    results: list[QuestionResult] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["mrr"] = round(self.mrr, 4)
+        d["ndcg10"] = round(self.ndcg10, 4)
+        d["answer_precision"] = round(self.answer_precision, 4)
+        d["recall"] = {k: round(v, 4) for k, v in self.recall.items()}
+        return d
+
+
+def _gold_sentence(text: str, passage: Passage, evidence: Sequence[Evidence]) -> bool:
+    t = normalize_ws(text)
+    return any(e.file == passage.file and (normalize_ws(e.quote) in t or t in normalize_ws(e.quote)) for e in evidence) or is_gold(passage, evidence)
+
+
+def evaluate(
+    questions: Sequence[Question],
+    ask: Callable[[str], Answer],
+    ks: Sequence[int] = (1, 5, 10),
+) -> EvalReport:
+    rep = EvalReport()
+    rr, nd, sent_total, sent_gold = 0.0, 0.0, 0, 0
+    hits_at = {k: 0 for k in ks}
+    for q in questions:
+        a = ask(q.question)
+        hits = list(a.passages)
+        rank = first_gold_rank(hits, q.evidence) if q.answerable else None
+        g = ndcg_at(hits, q.evidence) if q.answerable else 0.0
+        gold_s = 0
+        if q.answerable:
+            rep.n_answerable += 1
+            rep.answered_correct += int(a.answered)
+            rr += 1 / rank if rank else 0.0
+            nd += g
+            for k in ks:
+                hits_at[k] += int(rank is not None and rank <= k)
+            for s in a.answer:
+                c = a.sources[s.citations[0] - 1]
+                gold_s += int(_gold_sentence(s.text, c.passage, q.evidence))
+            sent_total += len(a.answer)
+            sent_gold += gold_s
+        else:
+            rep.n_unanswerable += 1
+            rep.abstained_correct += int(not a.answered)
+        rep.results.append(QuestionResult(q.id, q.answerable, rank, a.answered, len(a.answer), gold_s, round(g, 4)))
+    n = max(rep.n_answerable, 1)
+    rep.hits_at = {f"@{k}": v for k, v in hits_at.items()}
+    rep.recall = {f"@{k}": v / n for k, v in hits_at.items()}
+    rep.mrr = rr / n
+    rep.ndcg10 = nd / n
+    rep.answer_precision = sent_gold / sent_total if sent_total else 0.0
+    return rep

@@ -1,0 +1,176 @@
+"""Building the index: manifest → documents → passages → vectors → a new index generation.
+
+Incremental by content hash: a document whose sha256, chunking and model are unchanged
+keeps its passages and vectors from the current index; only new or changed documents
+are embedded, and removed ones are dropped. A file that cannot be read is reported by
+name and the rest is indexed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .chunking import ChunkConfig, chunk_document
+from .embedding import Embedder
+from .errors import IndexError_, LoadError
+from .ingest import load_document
+from .manifest import Manifest, manifest_hash, sha256_file
+from .models import Passage, Source
+from .store import Index, StoredDocument, current_generation, write_generation
+
+
+@dataclass(frozen=True)
+class Failure:
+    source_id: str
+    file: str
+    reason: str
+
+
+@dataclass
+class BuildReport:
+    index_path: str = ""
+    documents: int = 0
+    passages: int = 0
+    reused: int = 0
+    embedded: int = 0
+    dropped: int = 0
+    failures: list[Failure] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["seconds"] = round(self.seconds, 3)
+        return d
+
+
+def passage_context(source: Source, passage: Passage) -> str:
+    """What the retrievers see beside the passage text: its title and section."""
+    parts = [source.title]
+    if passage.section:
+        parts.append(passage.section)
+    return " — ".join(parts)
+
+
+def embedding_input(context: str, text: str) -> str:
+    return f"{context}\n{text}"
+
+
+def _previous(index_dir: Path, model: str, chunking: dict[str, Any]):
+    """Documents, passages and vectors reusable from the current index, by source id."""
+    if current_generation(index_dir) is None:
+        return {}, {}
+    try:
+        old = Index(index_dir)
+    except IndexError_:
+        return {}, {}
+    if old.meta.get("model") != model or old.meta.get("chunking") != chunking:
+        return {}, {}
+    docs = {d.source_id: d for d in old.documents()}
+    by_source: dict[str, list[tuple[Passage, np.ndarray]]] = {}
+    allp = old.passages(range(1, old.size + 1))
+    vecs = np.asarray(old.vectors)
+    for rid in sorted(allp):
+        p = allp[rid]
+        by_source.setdefault(p.source_id, []).append((p, vecs[rid - 1]))
+    old.close()
+    return docs, by_source
+
+
+def build_index(
+    manifest: Manifest,
+    docs_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    chunk_cfg: ChunkConfig = ChunkConfig(),
+    full: bool = False,
+    log: Callable[[str], None] = lambda m: None,
+    progress_factory: Callable[[int], Callable[[int], None]] | None = None,
+    vector_params: dict[str, Any] | None = None,
+) -> BuildReport:
+    t0 = time.perf_counter()
+    report = BuildReport()
+    chunking = asdict(chunk_cfg)
+    old_docs, old_passages = ({}, {}) if full else _previous(index_dir, embedder.name, chunking)
+
+    documents: list[StoredDocument] = []
+    passages: list[Passage] = []
+    contexts: list[str] = []
+    vectors: list[np.ndarray | None] = []
+    for src in manifest.sources:
+        path = docs_dir / src.file
+        try:
+            digest = sha256_file(path)
+        except FileNotFoundError:
+            report.failures.append(Failure(src.id, src.file, f"file not found at {path} (run `ncmec-qa corpus sync`)"))
+            continue
+        except OSError as e:
+            report.failures.append(Failure(src.id, src.file, f"cannot read: {e.strerror or e}"))
+            continue
+        if digest != src.sha256:
+            report.warnings.append(
+                f"{src.file}: sha256 differs from the manifest (drift); indexed as found — `ncmec-qa corpus check` explains"
+            )
+        prev = old_docs.get(src.id)
+        if prev is not None and prev.sha256 == digest and prev.file == src.file and src.id in old_passages:
+            documents.append(prev)
+            for p, v in old_passages[src.id]:
+                passages.append(p)
+                contexts.append(passage_context(src, p))
+                vectors.append(v)
+                report.reused += 1
+            continue
+        try:
+            doc = load_document(path, src.id, src.file, src.format)
+        except LoadError as e:
+            report.failures.append(Failure(src.id, src.file, str(e).removeprefix(f"{src.file}: ")))
+            continue
+        documents.append(StoredDocument(src.id, src.file, digest, src.format, doc.text))
+        for p in chunk_document(doc, chunk_cfg):
+            passages.append(p)
+            contexts.append(passage_context(src, p))
+            vectors.append(None)
+
+    todo = [i for i, v in enumerate(vectors) if v is None]
+    if todo:
+        log(f"embedding {len(todo)} passages with {embedder.name}")
+        progress = progress_factory(len(todo)) if progress_factory else None
+        new = embedder.encode([embedding_input(contexts[i], passages[i].text) for i in todo], progress=progress)
+        for i, v in zip(todo, new):
+            vectors[i] = v
+    report.embedded = len(todo)
+    report.dropped = sum(len(v) for v in old_passages.values()) - report.reused
+    report.documents = len(documents)
+    report.passages = len(passages)
+    if not documents:
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    dim = int(vectors[0].shape[0]) if vectors else embedder.dimension
+    matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
+    meta = {
+        "model": embedder.name,
+        "dimension": dim,
+        "manifest_hash": manifest_hash(manifest),
+        "manifest": str(manifest.path),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "chunking": chunking,
+        "counts": {
+            "documents": len(documents),
+            "passages": len(passages),
+            "sentences": sum(len(p.sentences) for p in passages),
+            "failed": len(report.failures),
+        },
+        "documents": {d.source_id: d.sha256 for d in documents},
+        "failures": [asdict(f) for f in report.failures],
+        "vector_index": vector_params or {},
+    }
+    gen = write_generation(index_dir, meta, documents, passages, contexts, matrix)
+    report.index_path = str(gen)
+    report.seconds = time.perf_counter() - t0
+    return report

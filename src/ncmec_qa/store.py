@@ -1,0 +1,263 @@
+"""The index folder: passages, sentences and documents in SQLite (with an FTS5 lexical
+index), vectors in numpy + faiss, and a `meta.json` that describes the build.
+
+Layout: `<index>/current` is a symlink to a generation folder `<index>/gen-<id>/`
+holding `meta.json`, `store.sqlite`, `vectors.npy` and `vectors.faiss`. A build
+writes a whole new generation and then swaps the symlink with one `rename`, so a
+reader sees the old index or the new one, never half of either; a build killed
+midway leaves the previous generation in use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import time
+import uuid
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .errors import IndexCorrupt, IndexMissing
+from .models import Passage, Sentence
+
+FORMAT_VERSION = 1
+CURRENT = "current"
+
+_SCHEMA = """
+CREATE TABLE documents (source_id TEXT PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL,
+                        format TEXT NOT NULL, text TEXT NOT NULL);
+CREATE TABLE passages (rowid INTEGER PRIMARY KEY, passage_id TEXT UNIQUE NOT NULL,
+                       source_id TEXT NOT NULL, file TEXT NOT NULL, start INTEGER NOT NULL,
+                       "end" INTEGER NOT NULL, section TEXT, page INTEGER, text TEXT NOT NULL,
+                       context TEXT NOT NULL);
+CREATE TABLE sentences (passage_rowid INTEGER NOT NULL, start INTEGER NOT NULL,
+                        "end" INTEGER NOT NULL, kind TEXT NOT NULL);
+CREATE INDEX sentences_by_passage ON sentences (passage_rowid);
+CREATE INDEX passages_by_source ON passages (source_id);
+CREATE VIRTUAL TABLE passages_fts USING fts5(text, context, content='passages', content_rowid='rowid',
+                                             tokenize='porter unicode61');
+"""
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    source_id: str
+    file: str
+    sha256: str
+    format: str
+    text: str
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_generation(
+    index_dir: Path,
+    meta: dict[str, Any],
+    documents: Sequence[StoredDocument],
+    passages: Sequence[Passage],
+    contexts: Sequence[str],
+    vectors: np.ndarray,
+) -> Path:
+    """Write a complete index generation and make it current atomically. Returns its folder."""
+    assert len(passages) == len(contexts) == len(vectors)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    gen = index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    tmp = index_dir / f".tmp-{gen.name}"
+    tmp.mkdir()
+    try:
+        db = sqlite3.connect(tmp / "store.sqlite")
+        db.executescript(_SCHEMA)
+        db.executemany(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?)",
+            [(d.source_id, d.file, d.sha256, d.format, d.text) for d in documents],
+        )
+        for i, (p, ctx) in enumerate(zip(passages, contexts), start=1):
+            db.execute(
+                "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (i, p.passage_id, p.source_id, p.file, p.start, p.end, p.section, p.page, p.text, ctx),
+            )
+            db.executemany(
+                "INSERT INTO sentences VALUES (?, ?, ?, ?)", [(i, s.start, s.end, s.kind) for s in p.sentences]
+            )
+        db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
+        db.commit()
+        db.close()
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        np.save(tmp / "vectors.npy", vectors)
+        from .vectors import build_vector_index
+
+        kind = build_vector_index(vectors, tmp / "vectors.faiss", meta.get("vector_index") or {})
+        meta = {**meta, "format_version": FORMAT_VERSION, "vector_index": kind}
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        for f in tmp.iterdir():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+        _fsync_dir(tmp)
+        os.rename(tmp, gen)
+        link_tmp = index_dir / f".{CURRENT}-{uuid.uuid4().hex[:8]}"
+        os.symlink(gen.name, link_tmp)
+        os.replace(link_tmp, index_dir / CURRENT)
+        _fsync_dir(index_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    prune(index_dir)
+    return gen
+
+
+def prune(index_dir: Path) -> None:
+    """Remove generations and leftovers that `current` does not point to."""
+    keep = current_generation(index_dir)
+    for p in index_dir.iterdir():
+        if p.name.startswith(("gen-", ".tmp-gen-")) and (keep is None or p.resolve() != keep.resolve()):
+            shutil.rmtree(p, ignore_errors=True)
+        elif p.name.startswith(f".{CURRENT}-") and p.is_symlink():
+            p.unlink(missing_ok=True)
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    link = index_dir / CURRENT
+    if not link.is_symlink() and not link.is_dir():
+        return None
+    target = link.resolve()
+    return target if target.is_dir() else None
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+STOPWORDS = frozenset(
+    "a an and are as at be been but by can could did do does for from had has have how i if in into is it "
+    "its of on or our s so such than that the their them then there these they this those to was were what "
+    "when where which who whom why will with would you your under about any".split()
+)
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 OR-query of the distinct content words of `text`, each quoted (no syntax leaks)."""
+    seen: list[str] = []
+    for w in _WORD.findall(text.lower()):
+        if w in STOPWORDS or w in seen or (len(w) < 2 and not w.isdigit()):
+            continue
+        seen.append(w)
+    return " OR ".join(f'"{w}"' for w in seen)
+
+
+class Index:
+    """A read-only view of the current generation of an index folder."""
+
+    def __init__(self, index_dir: Path):
+        self.index_dir = Path(index_dir)
+        gen = current_generation(self.index_dir)
+        if gen is None:
+            raise IndexMissing(f"no index at {self.index_dir}: run `ncmec-qa index build` first")
+        self.path = gen
+        try:
+            self.meta: dict[str, Any] = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise IndexCorrupt(f"index at {gen} has an unreadable meta.json ({e}); rebuild with `ncmec-qa index build`") from None
+        if self.meta.get("format_version") != FORMAT_VERSION:
+            raise IndexCorrupt(
+                f"index at {gen} has format version {self.meta.get('format_version')}, this ncmec-qa reads "
+                f"{FORMAT_VERSION}; rebuild with `ncmec-qa index build`"
+            )
+        for name in ("store.sqlite", "vectors.npy"):
+            if not (gen / name).is_file():
+                raise IndexCorrupt(f"index at {gen} is missing {name}; rebuild with `ncmec-qa index build`")
+        try:
+            self.db = sqlite3.connect(f"file:{gen / 'store.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+            n = self.db.execute("SELECT count(*) FROM passages").fetchone()[0]
+        except sqlite3.DatabaseError as e:
+            raise IndexCorrupt(f"index at {gen}: store.sqlite is damaged ({e}); rebuild with `ncmec-qa index build`") from None
+        expected = self.meta.get("counts", {}).get("passages")
+        if expected is not None and n != expected:
+            raise IndexCorrupt(f"index at {gen}: {n} passages stored but meta.json says {expected}; rebuild it")
+        self.size = n
+
+    # -- vectors -------------------------------------------------------------------------
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        try:
+            v = np.load(self.path / "vectors.npy", mmap_mode="r")
+        except (OSError, ValueError) as e:
+            raise IndexCorrupt(f"index at {self.path}: vectors.npy is damaged ({e}); rebuild it") from None
+        if v.shape[0] != self.size:
+            raise IndexCorrupt(f"index at {self.path}: {v.shape[0]} vectors for {self.size} passages; rebuild it")
+        return v
+
+    @cached_property
+    def vector_index(self):
+        from .vectors import open_vector_index
+
+        return open_vector_index(self.path / "vectors.faiss", self.vectors, self.meta.get("vector_index") or {})
+
+    def dense_search(self, query_vec: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(rowid, cosine) of the k nearest passages."""
+        return self.vector_index.search(np.asarray(query_vec, dtype=np.float32), k)
+
+    # -- lexical ---------------------------------------------------------------------------
+    def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(rowid, BM25 score, higher is better) from FTS5; text counts more than its title/section."""
+        q = fts_query(query)
+        if not q:
+            return []
+        rows = self.db.execute(
+            "SELECT rowid, -bm25(passages_fts, 1.0, 0.4) AS s FROM passages_fts WHERE passages_fts MATCH ? "
+            "ORDER BY s DESC LIMIT ?",
+            (q, k),
+        ).fetchall()
+        return [(int(r), float(s)) for r, s in rows]
+
+    # -- records ---------------------------------------------------------------------------
+    def passages(self, rowids: Iterable[int]) -> dict[int, Passage]:
+        ids = list(dict.fromkeys(int(r) for r in rowids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        out: dict[int, Passage] = {}
+        sents: dict[int, list[tuple[int, int, str]]] = {}
+        for rid, s, e, kind in self.db.execute(
+            f'SELECT passage_rowid, start, "end", kind FROM sentences WHERE passage_rowid IN ({marks}) ORDER BY start',
+            ids,
+        ):
+            sents.setdefault(rid, []).append((s, e, kind))
+        for rid, pid, sid, file, s, e, section, page, text in self.db.execute(
+            f'SELECT rowid, passage_id, source_id, file, start, "end", section, page, text FROM passages WHERE rowid IN ({marks})',
+            ids,
+        ):
+            sentences = tuple(Sentence(a, z, text[a - s : z - s], k) for a, z, k in sents.get(rid, []))
+            out[rid] = Passage(pid, sid, file, s, e, text, section or "", page, sentences)
+        return out
+
+    def rowid_of(self, passage_id: str) -> int | None:
+        r = self.db.execute("SELECT rowid FROM passages WHERE passage_id = ?", (passage_id,)).fetchone()
+        return int(r[0]) if r else None
+
+    def contexts(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT context FROM passages ORDER BY rowid")]
+
+    def all_passages(self) -> list[Passage]:
+        return [self.passages([r])[r] for r in range(1, self.size + 1)] if self.size < 50 else list(
+            self.passages(range(1, self.size + 1)).values()
+        )
+
+    def documents(self) -> list[StoredDocument]:
+        return [StoredDocument(*r) for r in self.db.execute("SELECT source_id, file, sha256, format, text FROM documents ORDER BY source_id")]
+
+    def document_text(self, source_id: str) -> str | None:
+        r = self.db.execute("SELECT text FROM documents WHERE source_id = ?", (source_id,)).fetchone()
+        return r[0] if r else None
+
+    def close(self) -> None:
+        self.db.close()

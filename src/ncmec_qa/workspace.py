@@ -1,0 +1,99 @@
+"""The library's front door: one object that ties manifest, documents, index and models together.
+
+The CLI, the tests and the benchmarks all go through `Workspace`; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .answering import AnswerConfig, answer_question
+from .chunking import ChunkConfig
+from .config import Paths, resolve_paths
+from .embedding import Embedder, make_embedder
+from .errors import IndexStale
+from .indexer import BuildReport, build_index
+from .manifest import Manifest, load_manifest, manifest_hash
+from .models import Answer, Hit
+from .retrieval import RetrievalConfig, Retriever
+from .store import Index
+
+
+@dataclass
+class Workspace:
+    paths: Paths
+    model: str | None = None  # embedding model for builds; queries use the index's own
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    answering: AnswerConfig = field(default_factory=AnswerConfig)
+    chunking: ChunkConfig = field(default_factory=ChunkConfig)
+
+    @classmethod
+    def open(cls, corpus=None, index=None, docs=None, model=None, **kw) -> "Workspace":
+        return cls(resolve_paths(corpus=corpus, index=index, docs=docs), model=model, **kw)
+
+    # -- corpus ------------------------------------------------------------------------------
+    @cached_property
+    def manifest(self) -> Manifest:
+        return load_manifest(self.paths.manifest)
+
+    @property
+    def docs_dir(self) -> Path:
+        return self.manifest.docs_dir(self.paths.docs)
+
+    # -- index -------------------------------------------------------------------------------
+    def build(self, full: bool = False, log: Callable[[str], None] = lambda m: None,
+              progress_factory=None, embedder: Embedder | None = None, vector_params=None) -> BuildReport:
+        embedder = embedder or make_embedder(self.model)
+        report = build_index(self.manifest, self.docs_dir, self.paths.index, embedder, self.chunking,
+                             full=full, log=log, progress_factory=progress_factory, vector_params=vector_params)
+        self.__dict__.pop("index", None)
+        return report
+
+    @cached_property
+    def index(self) -> Index:
+        return Index(self.paths.index)
+
+    def staleness(self) -> str | None:
+        """One line saying why the index does not match the manifest or model, or None."""
+        meta = self.index.meta
+        if self.model and meta.get("model") != self.model:
+            return (f"index was built with model {meta.get('model')!r}, not {self.model!r}: "
+                    "run `ncmec-qa index build` to rebuild it with this model")
+        if meta.get("manifest_hash") != manifest_hash(self.manifest):
+            return (f"index is stale: built from another version of {self.paths.manifest} "
+                    f"({meta.get('built_at')}); run `ncmec-qa index build` to update it")
+        return None
+
+    def check_fresh(self) -> None:
+        msg = self.staleness()
+        if msg:
+            raise IndexStale(msg)
+
+    # -- querying ----------------------------------------------------------------------------
+    @cached_property
+    def query_embedder(self) -> Embedder:
+        return make_embedder(self.index.meta.get("model"))
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self.query_embedder.encode(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return Retriever(self.index, self.embed_query, self.retrieval)
+
+    def search(self, query: str, k: int = 10, sources: set[str] | None = None,
+               exclude: set[str] | None = None) -> list[Hit]:
+        return self.retriever.search(query, k=k, sources=sources, exclude=exclude)
+
+    def ask(self, question: str, k: int = 10, sources: set[str] | None = None,
+            exclude: set[str] | None = None) -> Answer:
+        hits = self.search(question, k=k, sources=sources, exclude=exclude)
+        return answer_question(question, hits, self.manifest.by_id(), self.embed, self.answering)
