@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .models import Answer, AnswerSentence, Citation, Hit, Passage, Sentence, Source
-from .store import STOPWORDS
+from .store import content_terms
 
 NOT_ANSWERED = "The corpus does not answer this question; the nearest passages are listed below."
 
@@ -28,14 +28,14 @@ class AnswerConfig:
     min_chars: int = 25
     lexical_bonus: float = 0.15
     margin: float = 0.12  # keep sentences within this of the best one
-    threshold: float = 0.45  # abstain when the best sentence scores below this
+    number_bonus: float = 0.1  # for sentences with digits, when the question asks how many
+    threshold: float = 0.40  # abstain when the best sentence's cosine to the question is below this
+    min_evidence: float = 0.92  # abstain when the best passage's reranked score is below this (fitted on dev questions)
+    check_years: bool = True  # abstain when a year the question names is in none of the retrieved passages
+    check_quantity: bool = True  # abstain when a how-many question finds no sentence with a number
 
 
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 2 or w.isdigit()}
+content_words = content_terms
 
 
 def _overlap(q: set[str], s: str) -> float:
@@ -53,25 +53,33 @@ class ScoredSentence:
     cosine: float
 
 
+def usable(s: Sentence, title: str, cfg: AnswerConfig) -> bool:
+    """Can this sentence stand as an answer? Not a heading, a question, or the document's own title."""
+    text = s.text.strip()
+    if s.kind in ("heading", "table_header") or (s.kind != "row" and len(text) < cfg.min_chars):
+        return False
+    if text.endswith("?") or _norm(text) == _norm(title):
+        return False
+    return True
+
+
 def score_sentences(
-    question: str, hits: Sequence[Hit], embed: Callable[[list[str]], np.ndarray], cfg: AnswerConfig
+    question: str, hits: Sequence[Hit], cosines: Callable[[Passage], np.ndarray], cfg: AnswerConfig,
+    titles: dict[str, str] | None = None,
 ) -> list[ScoredSentence]:
-    cands: list[tuple[int, Passage, Sentence]] = []
-    for rank, h in enumerate(hits[: cfg.passages]):
-        for s in h.passage.sentences:
-            if s.kind in ("heading", "table_header") or len(s.text.strip()) < cfg.min_chars:
-                continue
-            cands.append((rank, h.passage, s))
-    if not cands:
-        return []
-    vecs = embed([question] + [s.text for _, _, s in cands])
-    q, m = vecs[0], vecs[1:]
-    cos = m @ q
+    """Candidate sentences of the top passages; `cosines(p)` gives each sentence's cosine to the question."""
+    titles = titles or {}
     qw = content_words(question)
-    out = [
-        ScoredSentence(rank, p, s, float(c) + cfg.lexical_bonus * _overlap(qw, s.text), float(c))
-        for (rank, p, s), c in zip(cands, cos)
-    ]
+    number_bonus = cfg.number_bonus if asks_quantity(question) else 0.0
+    out: list[ScoredSentence] = []
+    for rank, h in enumerate(hits[: cfg.passages]):
+        for s, c in zip(h.passage.sentences, cosines(h.passage)):
+            if not usable(s, titles.get(h.passage.source_id, ""), cfg):
+                continue
+            score = float(c) + cfg.lexical_bonus * _overlap(qw, s.text)
+            if number_bonus and _DIGIT.search(s.text):
+                score += number_bonus
+            out.append(ScoredSentence(rank, h.passage, s, score, float(c)))
     return sorted(out, key=lambda x: (-x.score, x.hit_rank, x.sentence.start))
 
 
@@ -98,6 +106,44 @@ def select(scored: Sequence[ScoredSentence], cfg: AnswerConfig) -> list[ScoredSe
     return chosen
 
 
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+# "how many …" at the start of the question or of a clause ("In 2022, how many …", "…, and how much …")
+_QUANTITY = re.compile(
+    r"(?:^|[,;:]\s*|\band\s+)(?:in \d{4},?\s*)?(?:how (?:many|much|long|often)|what (?:share|proportion|"
+    r"percentage|percent|fraction|number|amount))\b",
+    re.I,
+)
+
+
+def asks_quantity(question: str) -> bool:
+    return bool(_QUANTITY.search(question.strip()))
+_DIGIT = re.compile(r"\d")
+
+
+def abstention_reason(
+    question: str, hits: Sequence[Hit], chosen: Sequence[ScoredSentence], best_cosine: float,
+    sources: dict[str, Source], cfg: AnswerConfig,
+) -> str | None:
+    """Why the evidence does not answer the question, or None when it may."""
+    if not chosen:
+        return "no sentence of the retrieved passages can serve as an answer"
+    if best_cosine < cfg.threshold:
+        return f"the closest sentence is a weak match (similarity {best_cosine:.2f}, below {cfg.threshold:.2f})"
+    if hits and hits[0].reranked and hits[0].score < cfg.min_evidence:
+        return f"the best passage is a weak match (score {hits[0].score:.2f}, below {cfg.min_evidence:.2f})"
+    if cfg.check_years:
+        seen = " ".join(
+            f"{h.passage.text} {h.passage.section} {sources[h.passage.source_id].title if h.passage.source_id in sources else ''}"
+            for h in hits
+        )
+        missing = [y for y in dict.fromkeys(_YEAR.findall(question)) if y not in seen]
+        if missing:
+            return f"no retrieved passage mentions {', '.join(missing)}"
+    if cfg.check_quantity and asks_quantity(question) and not any(_DIGIT.search(c.sentence.text) for c in chosen):
+        return "the question asks for a number and no retrieved sentence gives one"
+    return None
+
+
 def source_warnings(sources: Sequence[Source]) -> list[str]:
     out = []
     for s in {s.id: s for s in sources}.values():
@@ -110,14 +156,15 @@ def answer_question(
     question: str,
     hits: Sequence[Hit],
     sources: dict[str, Source],
-    embed: Callable[[list[str]], np.ndarray],
+    cosines: Callable[[Passage], np.ndarray],
     cfg: AnswerConfig = AnswerConfig(),
 ) -> Answer:
-    scored = score_sentences(question, hits, embed, cfg)
-    confidence = scored[0].score if scored else 0.0
-    if not scored or confidence < cfg.threshold:
-        return Answer(question, False, (), (), tuple(hits), NOT_ANSWERED, confidence)
+    scored = score_sentences(question, hits, cosines, cfg, {k: v.title for k, v in sources.items()})
+    confidence = max((s.cosine for s in scored), default=0.0)
     chosen = select(scored, cfg)
+    why = abstention_reason(question, hits, chosen, confidence, sources, cfg)
+    if why:
+        return Answer(question, False, (), (), tuple(hits), f"{NOT_ANSWERED} ({why})", confidence)
     # keep document order within a source so quoted sentences read naturally
     chosen.sort(key=lambda s: (s.hit_rank, s.sentence.start))
     citations: list[Citation] = []

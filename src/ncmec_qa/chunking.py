@@ -3,8 +3,9 @@
 Sentences come from pysbd (rule-based, offsets kept); a passage packs consecutive
 sentences of one section and page up to `max_chars` (MiniLM sees at most 256 word
 pieces, about 1,000 characters of English prose; numbers and citations cost more),
-a heading starts a new passage and is kept in it, and a long run carries
-`overlap` sentences into the next passage. Table rows from CSV and JSON are a
+a heading starts a new passage and is kept in it, and within a long run
+passages slide over each other by about `overlap` of their size (so a statement
+that straddles two passages stands whole in a third). Table rows from CSV and JSON are a
 passage each.
 """
 
@@ -20,7 +21,7 @@ from .models import Block, Document, Passage, Sentence
 @dataclass(frozen=True)
 class ChunkConfig:
     max_chars: int = 700
-    overlap: int = 1
+    overlap: float = 0.5  # share of max_chars that the next passage repeats
     max_sentence_chars: int = 400
 
 
@@ -63,18 +64,25 @@ def _split_long(text: str, s: int, e: int, limit: int) -> list[tuple[int, int]]:
     return [t for t in (_trim(text, a, b) for a, b in result) if t[0] < t[1]]
 
 
+_SOFT_BREAK = re.compile(r"(?<!\n)\n(?!\n)")
+
+
 def split_sentences(text: str, start: int, end: int, limit: int = 400) -> list[tuple[int, int]]:
-    """Sentence spans within text[start:end], as absolute offsets."""
-    chunk = text[start:end]
+    """Sentence spans within text[start:end], as absolute offsets.
+
+    A single line break is a soft wrap (PDF lines, Markdown paragraphs), so the
+    segmenter sees a space there; the replacement keeps every offset unchanged.
+    """
+    chunk = _SOFT_BREAK.sub(" ", text[start:end])
     spans: list[tuple[int, int]] = []
     pos = 0
     for seg in _segmenter().segment(chunk):
-        # pysbd's spans are reliable for the text it returns; re-find it to be exact.
-        at = chunk.find(seg.sent.strip(), pos) if seg.sent.strip() else -1
+        sent = seg.sent.strip()
+        at = chunk.find(sent, pos) if sent else -1
         if at < 0:
             continue
-        s, e = _trim(text, start + at, start + at + len(seg.sent.strip()))
-        pos = at + len(seg.sent.strip())
+        pos = at + len(sent)
+        s, e = _trim(text, start + at, start + pos)
         if s < e:
             spans.extend(_split_long(text, s, e, limit))
     if not spans:
@@ -92,6 +100,17 @@ def _units(doc: Document, cfg: ChunkConfig) -> list[tuple[int, int, Block]]:
         else:
             units.extend((s, e, b) for s, e in split_sentences(doc.text, b.start, b.end, cfg.max_sentence_chars))
     return units
+
+
+def _overlap_tail(group: list[tuple[int, int, Block]], next_end: int, cfg: ChunkConfig) -> list[tuple[int, int, Block]]:
+    """The trailing sentences of `group` that the next passage repeats (sliding window)."""
+    budget = int(cfg.max_chars * cfg.overlap)
+    tail: list[tuple[int, int, Block]] = []
+    for u in reversed(group):
+        if u[2].kind == "heading" or group[-1][1] - u[0] > budget or next_end - u[0] > cfg.max_chars:
+            break
+        tail.insert(0, u)
+    return tail if len(tail) < len(group) else tail[1:]
 
 
 def chunk_document(doc: Document, cfg: ChunkConfig = ChunkConfig()) -> list[Passage]:
@@ -132,12 +151,7 @@ def chunk_document(doc: Document, cfg: ChunkConfig = ChunkConfig()) -> list[Pass
                 group = []
             elif size > cfg.max_chars and not only_headings:
                 emit(group)
-                keep = [u for u in group[-cfg.overlap:] if u[2].kind != "heading"] if cfg.overlap else []
-                heads = [u for u in group if u[2].kind == "heading"]
-                # keep the overlap only when the passage it starts stays within bounds
-                group = keep if keep and e - keep[0][0] <= cfg.max_chars else []
-                if not group and heads and e - heads[0][0] <= cfg.max_chars and heads[-1][1] <= s:
-                    group = []
+                group = _overlap_tail(group, e, cfg)
         group.append(unit)
     emit(group)
     return passages

@@ -66,8 +66,16 @@ def first_gold_rank(hits: Sequence[Hit], evidence: Sequence[Evidence]) -> int | 
 
 
 def ndcg_at(hits: Sequence[Hit], evidence: Sequence[Evidence], k: int = 10) -> float:
-    """Binary-relevance nDCG@k; the ideal ranking has min(#gold quotes, k) relevant passages."""
-    gains = [1.0 if is_gold(h.passage, evidence) else 0.0 for h in hits[:k]]
+    """nDCG@k where a passage gains 1 for each gold quote it is the first to contain;
+    the ideal ranking has one passage per quote, min(#quotes, k) of them."""
+    credited: set[str] = set()
+    gains = []
+    for h in hits[:k]:
+        text = normalize_ws(h.passage.text)
+        new = {e.quote for e in evidence if e.quote not in credited and e.file == h.passage.file
+               and normalize_ws(e.quote) in text}
+        credited |= new
+        gains.append(1.0 if new else 0.0)
     dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains))
     ideal_n = min(max(1, len({e.quote for e in evidence})), k)
     idcg = sum(1 / math.log2(i + 2) for i in range(ideal_n))

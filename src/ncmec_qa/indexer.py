@@ -72,12 +72,14 @@ def _previous(index_dir: Path, model: str, chunking: dict[str, Any]):
     if old.meta.get("model") != model or old.meta.get("chunking") != chunking:
         return {}, {}
     docs = {d.source_id: d for d in old.documents()}
-    by_source: dict[str, list[tuple[Passage, np.ndarray]]] = {}
+    by_source: dict[str, list[tuple[Passage, np.ndarray, np.ndarray]]] = {}
     allp = old.passages(range(1, old.size + 1))
     vecs = np.asarray(old.vectors)
+    svecs = np.asarray(old.sentence_vectors)
     for rid in sorted(allp):
         p = allp[rid]
-        by_source.setdefault(p.source_id, []).append((p, vecs[rid - 1]))
+        rows = [s.row - 1 for s in p.sentences if s.row is not None]
+        by_source.setdefault(p.source_id, []).append((p, vecs[rid - 1], svecs[rows]))
     old.close()
     return docs, by_source
 
@@ -102,6 +104,7 @@ def build_index(
     passages: list[Passage] = []
     contexts: list[str] = []
     vectors: list[np.ndarray | None] = []
+    sentence_vectors: list[np.ndarray | None] = []
     for src in manifest.sources:
         path = docs_dir / src.file
         try:
@@ -119,10 +122,11 @@ def build_index(
         prev = old_docs.get(src.id)
         if prev is not None and prev.sha256 == digest and prev.file == src.file and src.id in old_passages:
             documents.append(prev)
-            for p, v in old_passages[src.id]:
+            for p, v, sv in old_passages[src.id]:
                 passages.append(p)
                 contexts.append(passage_context(src, p))
                 vectors.append(v)
+                sentence_vectors.append(sv)
                 report.reused += 1
             continue
         try:
@@ -135,14 +139,21 @@ def build_index(
             passages.append(p)
             contexts.append(passage_context(src, p))
             vectors.append(None)
+            sentence_vectors.append(None)
 
     todo = [i for i, v in enumerate(vectors) if v is None]
     if todo:
-        log(f"embedding {len(todo)} passages with {embedder.name}")
-        progress = progress_factory(len(todo)) if progress_factory else None
+        sents = [s.text for i in todo for s in passages[i].sentences]
+        log(f"embedding {len(todo)} passages and {len(sents)} sentences with {embedder.name}")
+        progress = progress_factory(len(todo) + len(sents)) if progress_factory else None
         new = embedder.encode([embedding_input(contexts[i], passages[i].text) for i in todo], progress=progress)
+        snew = embedder.encode(sents, progress=progress)
+        at = 0
         for i, v in zip(todo, new):
             vectors[i] = v
+            n = len(passages[i].sentences)
+            sentence_vectors[i] = snew[at : at + n]
+            at += n
     report.embedded = len(todo)
     report.dropped = sum(len(v) for v in old_passages.values()) - report.reused
     report.documents = len(documents)
@@ -153,6 +164,7 @@ def build_index(
 
     dim = int(vectors[0].shape[0]) if vectors else embedder.dimension
     matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
+    smatrix = np.vstack([sv.reshape(-1, dim) for sv in sentence_vectors] or [np.zeros((0, dim))]).astype(np.float32)
     meta = {
         "model": embedder.name,
         "dimension": dim,
@@ -170,7 +182,7 @@ def build_index(
         "failures": [asdict(f) for f in report.failures],
         "vector_index": vector_params or {},
     }
-    gen = write_generation(index_dir, meta, documents, passages, contexts, matrix)
+    gen = write_generation(index_dir, meta, documents, passages, contexts, matrix, smatrix)
     report.index_path = str(gen)
     report.seconds = time.perf_counter() - t0
     return report

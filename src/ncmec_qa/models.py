@@ -60,6 +60,7 @@ class Sentence:
     end: int
     text: str
     kind: str = "text"  # the kind of block it came from: "text", "heading", "row", "table_header"
+    row: int | None = None  # its row in the index's sentence table (and sentence vectors), once indexed
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class Hit:
     dense_rank: int | None = None
     lexical_rank: int | None = None
     cosine: float | None = None  # the dense similarity, when the dense retriever saw it
+    reranked: bool = False  # `score` is the reranker's (comparable across queries), not a fusion score
 
     def to_dict(self) -> dict[str, Any]:
         d = self.passage.to_dict()

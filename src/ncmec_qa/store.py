@@ -11,12 +11,14 @@ midway leaves the previous generation in use.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
 import sqlite3
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -37,8 +39,9 @@ CREATE TABLE passages (rowid INTEGER PRIMARY KEY, passage_id TEXT UNIQUE NOT NUL
                        source_id TEXT NOT NULL, file TEXT NOT NULL, start INTEGER NOT NULL,
                        "end" INTEGER NOT NULL, section TEXT, page INTEGER, text TEXT NOT NULL,
                        context TEXT NOT NULL);
-CREATE TABLE sentences (passage_rowid INTEGER NOT NULL, start INTEGER NOT NULL,
+CREATE TABLE sentences (rowid INTEGER PRIMARY KEY, passage_rowid INTEGER NOT NULL, start INTEGER NOT NULL,
                         "end" INTEGER NOT NULL, kind TEXT NOT NULL);
+CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX sentences_by_passage ON sentences (passage_rowid);
 CREATE INDEX passages_by_source ON passages (source_id);
 CREATE VIRTUAL TABLE passages_fts USING fts5(text, context, content='passages', content_rowid='rowid',
@@ -70,6 +73,7 @@ def write_generation(
     passages: Sequence[Passage],
     contexts: Sequence[str],
     vectors: np.ndarray,
+    sentence_vectors: np.ndarray,
 ) -> Path:
     """Write a complete index generation and make it current atomically. Returns its folder."""
     assert len(passages) == len(contexts) == len(vectors)
@@ -84,19 +88,26 @@ def write_generation(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?)",
             [(d.source_id, d.file, d.sha256, d.format, d.text) for d in documents],
         )
+        srow = 0
+        df: Counter[str] = Counter()
         for i, (p, ctx) in enumerate(zip(passages, contexts), start=1):
             db.execute(
                 "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (i, p.passage_id, p.source_id, p.file, p.start, p.end, p.section, p.page, p.text, ctx),
             )
-            db.executemany(
-                "INSERT INTO sentences VALUES (?, ?, ?, ?)", [(i, s.start, s.end, s.kind) for s in p.sentences]
-            )
+            rows = [(srow + j, i, s.start, s.end, s.kind) for j, s in enumerate(p.sentences, start=1)]
+            db.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?)", rows)
+            srow += len(rows)
+            df.update(content_terms(p.text))
+        if srow != len(sentence_vectors):
+            raise ValueError(f"{srow} sentences but {len(sentence_vectors)} sentence vectors")
+        db.executemany("INSERT INTO terms VALUES (?, ?)", df.items())
         db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
         db.commit()
         db.close()
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         np.save(tmp / "vectors.npy", vectors)
+        np.save(tmp / "sentence_vectors.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32))
         from .vectors import build_vector_index
 
         kind = build_vector_index(vectors, tmp / "vectors.faiss", meta.get("vector_index") or {})
@@ -144,6 +155,11 @@ STOPWORDS = frozenset(
 )
 
 
+def content_terms(text: str) -> set[str]:
+    """Distinct lower-cased words of `text` that carry meaning (no stopwords, no single letters)."""
+    return {w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and (len(w) > 2 or w.isdigit())}
+
+
 def fts_query(text: str) -> str:
     """An FTS5 OR-query of the distinct content words of `text`, each quoted (no syntax leaks)."""
     seen: list[str] = []
@@ -172,7 +188,7 @@ class Index:
                 f"index at {gen} has format version {self.meta.get('format_version')}, this ncmec-qa reads "
                 f"{FORMAT_VERSION}; rebuild with `ncmec-qa index build`"
             )
-        for name in ("store.sqlite", "vectors.npy"):
+        for name in ("store.sqlite", "vectors.npy", "sentence_vectors.npy"):
             if not (gen / name).is_file():
                 raise IndexCorrupt(f"index at {gen} is missing {name}; rebuild with `ncmec-qa index build`")
         try:
@@ -195,6 +211,24 @@ class Index:
         if v.shape[0] != self.size:
             raise IndexCorrupt(f"index at {self.path}: {v.shape[0]} vectors for {self.size} passages; rebuild it")
         return v
+
+    @cached_property
+    def sentence_vectors(self) -> np.ndarray:
+        try:
+            v = np.load(self.path / "sentence_vectors.npy", mmap_mode="r")
+        except (OSError, ValueError) as e:
+            raise IndexCorrupt(f"index at {self.path}: sentence_vectors.npy is damaged ({e}); rebuild it") from None
+        return v
+
+    def idf(self, terms: Iterable[str]) -> dict[str, float]:
+        """BM25-style inverse document frequency of each term over passages."""
+        terms = list(dict.fromkeys(terms))
+        if not terms:
+            return {}
+        marks = ",".join("?" * len(terms))
+        df = dict(self.db.execute(f"SELECT term, df FROM terms WHERE term IN ({marks})", terms).fetchall())
+        n = self.size
+        return {t: math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in terms}
 
     @cached_property
     def vector_index(self):
@@ -226,17 +260,17 @@ class Index:
             return {}
         marks = ",".join("?" * len(ids))
         out: dict[int, Passage] = {}
-        sents: dict[int, list[tuple[int, int, str]]] = {}
-        for rid, s, e, kind in self.db.execute(
-            f'SELECT passage_rowid, start, "end", kind FROM sentences WHERE passage_rowid IN ({marks}) ORDER BY start',
+        sents: dict[int, list[tuple[int, int, str, int]]] = {}
+        for row, rid, s, e, kind in self.db.execute(
+            f'SELECT rowid, passage_rowid, start, "end", kind FROM sentences WHERE passage_rowid IN ({marks}) ORDER BY rowid',
             ids,
         ):
-            sents.setdefault(rid, []).append((s, e, kind))
+            sents.setdefault(rid, []).append((s, e, kind, row))
         for rid, pid, sid, file, s, e, section, page, text in self.db.execute(
             f'SELECT rowid, passage_id, source_id, file, start, "end", section, page, text FROM passages WHERE rowid IN ({marks})',
             ids,
         ):
-            sentences = tuple(Sentence(a, z, text[a - s : z - s], k) for a, z, k in sents.get(rid, []))
+            sentences = tuple(Sentence(a, z, text[a - s : z - s], k, row) for a, z, k, row in sents.get(rid, []))
             out[rid] = Passage(pid, sid, file, s, e, text, section or "", page, sentences)
         return out
 

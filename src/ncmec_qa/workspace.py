@@ -19,7 +19,7 @@ from .embedding import Embedder, make_embedder
 from .errors import IndexStale
 from .indexer import BuildReport, build_index
 from .manifest import Manifest, load_manifest, manifest_hash
-from .models import Answer, Hit
+from .models import Answer, Hit, Source
 from .retrieval import RetrievalConfig, Retriever
 from .store import Index
 
@@ -95,5 +95,16 @@ class Workspace:
 
     def ask(self, question: str, k: int = 10, sources: set[str] | None = None,
             exclude: set[str] | None = None) -> Answer:
-        hits = self.search(question, k=k, sources=sources, exclude=exclude)
-        return answer_question(question, hits, self.manifest.by_id(), self.embed, self.answering)
+        qv = self.embed_query(question)
+        hits = self.retriever.search(question, k=k, sources=sources, exclude=exclude, qv=qv)
+        return answer_question(question, hits, self.sources(), lambda p: self.retriever.sentence_cosines(qv, p),
+                               self.answering)
+
+    def sources(self) -> dict[str, Source]:
+        """Manifest records by id, with a bare record for anything indexed but no longer listed."""
+        known = self.manifest.by_id()
+        for d in self.index.documents():
+            if d.source_id not in known:
+                known[d.source_id] = Source(d.source_id, d.file, d.source_id, "(not in the manifest)", "",
+                                            d.format, d.sha256)
+        return known

@@ -1,9 +1,17 @@
-"""PDF: text per page through pypdf; every block keeps its 1-based page number."""
+"""PDF: text per page through pypdf; every block keeps its 1-based page number.
+
+Running headers and footers (a line of 30 characters or more that recurs, digits
+aside, among the first or last two lines of at least half of the pages of a
+document of three pages or more, such as a copyright line) are left
+out of the extracted text: they say nothing about the page they stand on.
+"""
 
 from __future__ import annotations
 
 import io
 import logging
+import re
+from collections import Counter
 
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
@@ -11,6 +19,25 @@ from pypdf.errors import PdfReadError
 from ..errors import LoadError
 from ..models import Document
 from ._util import TextBuilder, paragraphs
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _shape(line: str) -> str:
+    return _DIGITS.sub("#", " ".join(line.split()))
+
+
+def _edges(page: str, n: int = 2) -> list[str]:
+    lines = [ln for ln in page.splitlines() if ln.strip()]
+    return lines[:n] + lines[-n:]
+
+
+def running_lines(pages: list[str], share: float = 0.5, min_chars: int = 30) -> set[str]:
+    """Shapes of long lines at the top or bottom of at least `share` of the pages."""
+    if len(pages) < 3:
+        return set()
+    counts = Counter(s for p in pages for s in {_shape(ln) for ln in _edges(p)})
+    return {s for s, c in counts.items() if c >= share * len(pages) and len(s) >= min_chars}
 
 
 def load(data: bytes, source_id: str, file: str) -> Document:
@@ -22,9 +49,13 @@ def load(data: bytes, source_id: str, file: str) -> Document:
         pages = [p.extract_text() or "" for p in reader.pages]
     except (PdfReadError, ValueError, KeyError, TypeError) as e:
         raise LoadError(f"{file}: damaged PDF: {e}") from None
+    pages = [p.replace("\r\n", "\n").replace("\x00", "") for p in pages]
+    boiler = running_lines(pages)
     b = TextBuilder()
     for n, page in enumerate(pages, start=1):
-        page = page.replace("\r\n", "\n").replace("\x00", "")
+        if boiler:
+            edges = set(_edges(page))
+            page = "\n".join(ln for ln in page.split("\n") if ln not in edges or _shape(ln) not in boiler)
         for s, e in paragraphs(page):
             b.add(page[s:e], page=n)
     if not b.blocks:
