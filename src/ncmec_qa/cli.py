@@ -48,6 +48,8 @@ def handle_errors(f: Callable) -> Callable:
         obj: Context | None = ctx.find_object(Context)
         try:
             return f(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
         except NcmecQaError as e:
             if obj and obj.traceback:
                 raise

@@ -85,9 +85,12 @@ def slugify(text: str) -> str:
     return s[:60].strip("-") or "source"
 
 
-def source_from_dict(d: dict[str, Any], where: str = "") -> Source:
+def source_from_dict(d: dict[str, Any], where: str = "", strict: bool = True) -> Source:
+    """A Source from a TOML table. Not strict: missing required fields become "" (for `corpus check`)."""
     missing = [k for k in REQUIRED if not d.get(k)]
-    if missing:
+    if missing and not strict:
+        d = {**{k: "" for k in missing}, **{k: v for k, v in d.items() if v}, "id": d.get("id") or where}
+    elif missing:
         raise ManifestError(f"source {d.get('id') or where!s}: missing required field {missing[0]!r}")
     kind = d.get("kind", "primary")
     if kind not in KINDS:
@@ -111,7 +114,7 @@ def source_from_dict(d: dict[str, Any], where: str = "") -> Source:
     )
 
 
-def load_manifest(path: Path) -> Manifest:
+def load_manifest(path: Path, strict: bool = True) -> Manifest:
     path = Path(path)
     if not path.is_file():
         raise ManifestError(
@@ -125,7 +128,7 @@ def load_manifest(path: Path) -> Manifest:
     if version != FORMAT_VERSION:
         raise ManifestError(f"{path}: manifest format_version {version} is not supported (expected {FORMAT_VERSION})")
     sources = tuple(
-        source_from_dict(d, where=f"#{i + 1}") for i, d in enumerate(data.get("source", []))
+        source_from_dict(d, where=f"#{i + 1}", strict=strict) for i, d in enumerate(data.get("source", []))
     )
     return Manifest(path=path, sources=sources, documents=data.get("documents"))
 

@@ -1,0 +1,172 @@
+"""`ncmec-qa corpus …`: the librarian's commands over the manifest and the documents folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .cli import Context, emit_json, handle_errors, json_option
+from .errors import ExitStatus
+
+
+@click.group()
+def corpus():
+    """List, add, remove, check and sync the documents the manifest records."""
+
+
+@corpus.command("list")
+@json_option
+@click.pass_obj
+@handle_errors
+def list_cmd(obj: Context, as_json):
+    """One line per source: id, date, format, kind and title."""
+    ws = obj.workspace()
+    if as_json:
+        emit_json([s.to_dict() for s in ws.manifest.sources])
+        return
+    for s in ws.manifest.sources:
+        flag = " (secondary)" if s.kind == "secondary" else ""
+        click.echo(f"{s.id:28} {s.date:10} {s.format:8} {s.title}{flag}")
+
+
+@corpus.command("show")
+@click.argument("source_id")
+@json_option
+@click.pass_obj
+@handle_errors
+def show_cmd(obj: Context, source_id, as_json):
+    """Everything the manifest records about SOURCE_ID."""
+    s = obj.workspace().manifest.get(source_id)
+    d = s.to_dict()
+    if as_json:
+        emit_json(d)
+        return
+    for k, v in d.items():
+        if v not in (None, [], ""):
+            click.echo(f"{k + ':':15} {v}")
+
+
+@corpus.command("path")
+@click.pass_obj
+@handle_errors
+def path_cmd(obj: Context):
+    """Print where the manifest and the documents folder are."""
+    ws = obj.workspace()
+    click.echo(f"manifest:  {ws.paths.manifest}")
+    click.echo(f"documents: {ws.docs_dir}")
+
+
+@corpus.command("add")
+@click.argument("path_or_url")
+@click.option("--title", help="Title of the document. [required]")
+@click.option("--publisher", help="Who published it. [required]")
+@click.option("--date", help="Publication date: YYYY, YYYY-MM or YYYY-MM-DD. [required]")
+@click.option("--url", help="Where the document lives on the web.")
+@click.option("--rights", help="Copyright or licence.")
+@click.option("--id", "source_id", help="Stable id (default: from the file name).")
+@click.option("--format", "fmt", help="Format, when the file name does not tell it.")
+@click.option("--kind", type=click.Choice(["primary", "secondary"]), default="primary", show_default=True,
+              help="Primary source, or secondary commentary.")
+@click.option("--edition", help="Edition or version, e.g. 'pre-2024 text'.")
+@click.option("--supersedes", multiple=True, help="Id of a source this one replaces (repeatable).")
+@click.option("--file", "file", help="Name for the copy in the documents folder.")
+@json_option
+@click.pass_obj
+@handle_errors
+def add_cmd(obj: Context, path_or_url, title, publisher, date, url, rights, source_id, fmt, kind, edition,
+            supersedes, file, as_json):
+    """Add a document (a local file or an http(s) URL) to the manifest."""
+    from .curation import add_source
+    from .manifest import save_manifest
+
+    ws = obj.workspace()
+    res = add_source(ws.manifest, ws.docs_dir, path_or_url, title=title, publisher=publisher, date=date, url=url,
+                     rights=rights, source_id=source_id, fmt=fmt, kind=kind, edition=edition,
+                     supersedes=tuple(supersedes), file=file)
+    save_manifest(res.manifest)
+    for w in res.warnings:
+        click.echo(f"warning: {w}", err=True)
+    if as_json:
+        emit_json({"added": res.source.to_dict(), "warnings": list(res.warnings)})
+    else:
+        click.echo(f"added {res.source.id} ({res.source.file}, {res.source.format}); run `ncmec-qa index build` to index it")
+
+
+@corpus.command("remove")
+@click.argument("source_id")
+@json_option
+@click.pass_obj
+@handle_errors
+def remove_cmd(obj: Context, source_id, as_json):
+    """Take SOURCE_ID out of the manifest (and out of the index at the next build)."""
+    from .curation import remove_source
+    from .manifest import save_manifest
+
+    ws = obj.workspace()
+    save_manifest(remove_source(ws.manifest, source_id))
+    if as_json:
+        emit_json({"removed": source_id})
+    else:
+        click.echo(f"removed {source_id}; the document file was left in place. Run `ncmec-qa index build` to drop it from the index")
+
+
+@corpus.command("check")
+@json_option
+@click.pass_obj
+@handle_errors
+def check_cmd(obj: Context, as_json):
+    """Report every manifest problem at once; exit 0 when clean, 1 when problems were found."""
+    from .curation import check_corpus
+    from .manifest import load_manifest
+
+    ws = obj.workspace()
+    ws.__dict__["manifest"] = load_manifest(ws.paths.manifest, strict=False)
+    problems = check_corpus(ws.manifest, ws.docs_dir)
+    if as_json:
+        emit_json({"ok": not problems, "sources": len(ws.manifest.sources), "problems": [p.to_dict() for p in problems]})
+    else:
+        for p in problems:
+            click.echo(f"{p.kind:18} {p.message}")
+        click.echo(f"{len(ws.manifest.sources)} sources checked against {ws.docs_dir}: "
+                   + ("no problems" if not problems else f"{len(problems)} problem(s)"))
+    if problems:
+        click.get_current_context().exit(int(ExitStatus.FAILURE))
+
+
+@corpus.command("sync")
+@click.option("--from", "mirror", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Copy from this mirror folder instead of downloading.")
+@click.option("--accept", is_flag=True, help="Take changed downloads and record their new hashes in the manifest.")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds per HTTP request.")
+@click.option("--retries", default=3, show_default=True, help="Retries per download.")
+@click.option("--max-bytes", default=200 * 1024 * 1024, show_default=True, help="Largest download accepted.")
+@json_option
+@click.pass_obj
+@handle_errors
+def sync_cmd(obj: Context, mirror, accept, timeout, retries, max_bytes, as_json):
+    """Obtain every listed document into the documents folder, checking each against its sha256."""
+    from .manifest import save_manifest
+    from .sync import apply_accepted, sync_corpus
+
+    ws = obj.workspace()
+    report = sync_corpus(ws.manifest, ws.docs_dir, mirror=mirror, accept=accept, timeout=timeout, retries=retries,
+                         max_bytes=max_bytes, progress=None if obj.quiet else (lambda m: click.echo(m, err=True)))
+    if accept and any(r.status == "accepted" for r in report.results):
+        save_manifest(apply_accepted(ws.manifest, report))
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        for r in report.results:
+            if r.status not in ("ok", "copied", "downloaded"):
+                click.echo(f"{r.status:10} {r.file}: {r.reason}")
+        counts = ", ".join(f"{v} {k}" for k, v in sorted(report.counts().items()))
+        click.echo(f"{len(report.results)} sources into {ws.docs_dir}: {counts}")
+    if not report.ok:
+        click.get_current_context().exit(int(ExitStatus.FAILURE))
+
+
+def register(main: click.Group) -> None:
+    main.add_command(corpus)
+
+

@@ -1,0 +1,211 @@
+"""Curating the corpus: adding and removing sources, and checking the manifest against the documents.
+
+`check_corpus` reports every problem in one pass (missing files, drift, missing
+metadata, unsupported formats, duplicate ids or files, unlisted files);
+`add_source` refuses exact duplicates and warns about near duplicates.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from .chunking import chunk_document
+from .errors import LoadError, ManifestError
+from .ingest import LOADERS, load_document
+from .manifest import FORMATS, REQUIRED, Manifest, detect_format, sha256_file, slugify, validate_ids
+from .models import Source
+
+IGNORED_NAMES = {"sources.json", "README.md", ".drift"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # missing_file, drift, missing_metadata, unsupported_format, duplicate_id, duplicate_file, unlisted_file
+    source_id: str | None
+    file: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _listed_files(docs_dir: Path) -> Iterable[str]:
+    for p in sorted(docs_dir.rglob("*")):
+        rel = p.relative_to(docs_dir)
+        if p.is_file() and not any(part.startswith(".") or part in IGNORED_NAMES for part in rel.parts):
+            yield rel.as_posix()
+
+
+def check_corpus(manifest: Manifest, docs_dir: Path) -> list[Problem]:
+    problems: list[Problem] = []
+    seen_files: dict[str, str] = {}
+    seen_ids: set[str] = set()
+    for s in manifest.sources:
+        if s.id in seen_ids:
+            problems.append(Problem("duplicate_id", s.id, s.file, f"id {s.id!r} is used by more than one record"))
+        seen_ids.add(s.id)
+        if s.file in seen_files:
+            problems.append(Problem("duplicate_file", s.id, s.file,
+                                    f"{s.file} is listed twice (as {seen_files[s.file]} and {s.id})"))
+        seen_files.setdefault(s.file, s.id)
+        for fld in (*REQUIRED, "rights"):
+            if fld != "sha256" and not getattr(s, fld):
+                problems.append(Problem("missing_metadata", s.id, s.file, f"{s.id}: no {fld} recorded"))
+        if s.format not in LOADERS:
+            problems.append(Problem("unsupported_format", s.id, s.file,
+                                    f"{s.id}: format {s.format!r} is not one of {', '.join(sorted(LOADERS))}"))
+        path = docs_dir / s.file
+        if not path.is_file():
+            problems.append(Problem("missing_file", s.id, s.file, f"{s.file} is not in {docs_dir} (run `ncmec-qa corpus sync`)"))
+            continue
+        digest = sha256_file(path)
+        if not s.sha256:
+            problems.append(Problem("missing_metadata", s.id, s.file, f"{s.id}: no sha256 recorded (it is {digest})"))
+        elif digest != s.sha256:
+            problems.append(Problem("drift", s.id, s.file,
+                                    f"{s.file} changed since curation: sha256 {digest[:12]}… is not the recorded {s.sha256[:12]}…"))
+    for line in validate_ids(manifest.sources):
+        if "duplicate id" not in line:
+            sid = line.split(":", 1)[0]
+            problems.append(Problem("bad_id", sid, "", line))
+    if docs_dir.is_dir():
+        for rel in _listed_files(docs_dir):
+            if rel not in seen_files:
+                problems.append(Problem("unlisted_file", None, rel, f"{rel} is in the documents folder but no record names it"))
+    return problems
+
+
+@dataclass(frozen=True)
+class AddResult:
+    source: Source
+    manifest: Manifest
+    warnings: tuple[str, ...]
+
+
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def _norm_sentence(s: str) -> str:
+    return " ".join(re.findall(r"\w+", s.lower()))
+
+
+def near_duplicates(doc_path: Path, fmt: str, manifest: Manifest, docs_dir: Path, threshold: float = 0.5) -> list[tuple[str, float]]:
+    """Sources that already contain at least `threshold` of the new document's sentences."""
+    new = load_document(doc_path, "new", doc_path.name, fmt)
+    mine = {_norm_sentence(s.text) for p in chunk_document(new) for s in p.sentences}
+    mine.discard("")
+    if not mine:
+        return []
+    out = []
+    for s in manifest.sources:
+        try:
+            other = load_document(docs_dir / s.file, s.id, s.file, s.format)
+        except LoadError:
+            continue
+        theirs = {_norm_sentence(x.text) for p in chunk_document(other) for x in p.sentences}
+        share = len(mine & theirs) / len(mine)
+        if share >= threshold:
+            out.append((s.id, share))
+    return sorted(out, key=lambda x: -x[1])
+
+
+def add_source(
+    manifest: Manifest,
+    docs_dir: Path,
+    path_or_url: str,
+    *,
+    title: str | None,
+    publisher: str | None,
+    date: str | None,
+    url: str | None = None,
+    rights: str | None = None,
+    source_id: str | None = None,
+    fmt: str | None = None,
+    kind: str = "primary",
+    edition: str | None = None,
+    supersedes: tuple[str, ...] = (),
+    file: str | None = None,
+) -> AddResult:
+    """Record a new document in the manifest (and place it in the documents folder)."""
+    for name, value in (("title", title), ("publisher", publisher), ("date", date)):
+        if not value:
+            raise ManifestError(f"missing required metadata: --{name}")
+    if not _DATE.match(date or ""):
+        raise ManifestError(f"--date must look like YYYY, YYYY-MM or YYYY-MM-DD, not {date!r}")
+    is_url = re.match(r"^https?://", path_or_url) is not None
+    name = file or (path_or_url.rstrip("/").rsplit("/", 1)[-1] if is_url else Path(path_or_url).name)
+    fmt = fmt or detect_format(name)
+    if fmt is None:
+        raise ManifestError(f"{name}: cannot tell the format from its name; pass --format ({', '.join(sorted(set(FORMATS.values())))})")
+    if fmt not in LOADERS:
+        raise ManifestError(f"{name}: unsupported format {fmt!r}")
+    target = docs_dir / name
+    if any(s.file == name for s in manifest.sources):
+        raise ManifestError(f"{name}: the manifest already has a record for this file")
+    if is_url:
+        if target.exists():
+            raise ManifestError(f"{target} already exists; pass --file to name the copy")
+        from .sync import download
+
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        download(path_or_url, target)
+        url = url or path_or_url
+    else:
+        src = Path(path_or_url)
+        if not src.is_file():
+            raise ManifestError(f"{src}: no such file")
+        digest = sha256_file(src)
+        dup = next((s for s in manifest.sources if s.sha256 == digest), None)
+        if dup:
+            raise ManifestError(f"{src} is an exact duplicate of {dup.id} ({dup.file}); not added")
+        if src.resolve() != target.resolve():
+            if target.exists():
+                raise ManifestError(f"{target} already exists in the documents folder; pass --file to name the copy")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, target)
+    digest = sha256_file(target)
+    dup = next((s for s in manifest.sources if s.sha256 == digest), None)
+    if dup:
+        target.unlink()
+        raise ManifestError(f"{path_or_url} is an exact duplicate of {dup.id} ({dup.file}); not added")
+    try:
+        load_document(target, "new", name, fmt)  # refuse what the indexer could not read
+    except LoadError as e:
+        if not (Path(path_or_url).is_file() and Path(path_or_url).resolve() == target.resolve()):
+            target.unlink()
+        raise ManifestError(f"not added: {e}") from None
+    existing = {s.id for s in manifest.sources}
+    sid = source_id or slugify(Path(name).stem)
+    if sid in existing:
+        if source_id:
+            raise ManifestError(f"id {sid!r} is already in the manifest")
+        n = 2
+        while f"{sid}-{n}" in existing:
+            n += 1
+        sid = f"{sid}-{n}"
+    for old in supersedes:
+        manifest.get(old)
+    src_rec = Source(
+        id=sid, file=name, title=title or "", publisher=publisher or "", date=date or "", format=fmt,
+        sha256=digest, url=url, rights=rights, bytes=target.stat().st_size, kind=kind, edition=edition,
+        supersedes=tuple(supersedes),
+    )
+    bad = validate_ids([src_rec])
+    if bad:
+        raise ManifestError(bad[0])
+    warnings = tuple(
+        f"near duplicate: {share:.0%} of its sentences already stand in {other}"
+        for other, share in near_duplicates(target, fmt, manifest, docs_dir)
+    )
+    if not url:
+        warnings += ("no --url recorded: `corpus sync` will only be able to copy it from a mirror",)
+    return AddResult(src_rec, manifest.with_sources([*manifest.sources, src_rec]), warnings)
+
+
+def remove_source(manifest: Manifest, source_id: str) -> Manifest:
+    manifest.get(source_id)
+    return manifest.with_sources(s for s in manifest.sources if s.id != source_id)
