@@ -20,6 +20,7 @@ from .models import Block, Document, Passage, Sentence
 
 @dataclass(frozen=True)
 class ChunkConfig:
+    version: int = 2  # bump when the chunking code changes what it makes (invalidates reuse)
     max_chars: int = 700
     overlap: float = 0.5  # share of max_chars that the next passage repeats
     max_sentence_chars: int = 400

@@ -11,12 +11,14 @@ conservative: a conflict needs a same-class figure in a comparable context.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import re
 from dataclasses import dataclass
 
-__all__ = ["Comparison", "Quantity", "compare", "extract_quantities", "extract_years", "format_quantity",
+__all__ = ["Comparison", "Quantity", "closed_list", "compare", "extract_quantities", "extract_years", "figure_distance",
+           "format_quantity", "has_list_intro",
            "has_negation", "negation_mismatch", "quantities_agree", "year_of_number"]
 
 
@@ -95,7 +97,7 @@ _EXCLUDE = [  # (pattern, group whose span is not a quantity)
     (re.compile(r"\b\d+\s*C\.?\s?F\.?\s?R\.?\s*(?:§§?\s*)?\d+(?:\.\d+)*"), 0),
     (re.compile(r"\b(?:Pub(?:lic)?\.?\s*L(?:aw)?\.?|L\.)\s*(?:No\.\s*)?\d+\s*[-–]\s*\d+", re.I), 0),
     (re.compile(r"\b\d+\s+(?:Stat\.|Fed\.\s?Reg\.)(?:\s+\d+(?:,\d{3})*(?:,\s\d+)*)?"), 0),
-    (re.compile(r"\b\d+\s+(?:F\.\s?(?:2d|3d|4th)|F\.\s?Supp\.(?:\s?[23]d)?|U\.S\."
+    (re.compile(r"(?<![\d,.])\b\d{1,3}[ \t]+(?:F\.\s?(?:2d|3d|4th)|F\.\s?Supp\.(?:\s?[23]d)?|U\.S\."
                 r"|S\.\s?Ct\.|L\.\s?Ed\.(?:\s?2d)?)\s+\d[\d,]*(?:,\s*\d+)?"), 0),
     (re.compile(r"(?<![\w.])\(\d{1,3}\)"), 0),
     (re.compile(r"^[ \t#]*(?:\d{1,3}(?:\.\d{1,3})*|[A-Za-z]|[ivxlcIVXLC]+)[.)](?=\s)"  # list markers
@@ -142,6 +144,8 @@ def extract_quantities(text: str) -> list[Quantity]:
             unit, kind = ("age", "number") if m["old"] else (unit, "duration")
         elif unitless and not qual and re.fullmatch(r"\d{4}", numeral) and 1900 <= base <= 2099:
             unit, kind = "year", "year"
+            edge = re.search(r"\b(pre|post)-$", text[max(0, ns - 5):ns], re.I)
+            qual = edge.group(1).lower() if edge else ""  # "the pre-2024 text": a boundary, not a year of data
         else:
             unit, kind = "count", "number"
         start = m.start("cur") if m["cur"] else ns
@@ -199,6 +203,11 @@ def quantities_agree(a: Quantity, b: Quantity) -> bool:
     if a.kind == "duration" and a.unit != b.unit:  # 12 months vs 1 year vs 365 days
         eps += 0.02 * max(abs(a.value) * _DUR_HOURS[a.unit], abs(b.value) * _DUR_HOURS[b.unit])
     return alo <= bhi + eps and blo <= ahi + eps
+
+
+def _tight(a: Quantity, b: Quantity) -> bool:
+    """The same figure, qualifiers aside ("about 6%" and "6%"; not "more than 10,000" and "29.3 million")."""
+    return quantities_agree(dataclasses.replace(a, qualifier=""), dataclasses.replace(b, qualifier=""))
 
 
 def _distance(a: Quantity, b: Quantity) -> float:
@@ -276,7 +285,7 @@ def year_of_number(evidence: str, quantity: Quantity) -> int | None:
     preceding year, else the first following one. None when `evidence` names no year or the
     figure is not found in it (`quantity` may come from another text; it is matched by value)."""
     qs = extract_quantities(evidence)
-    years = [q for q in qs if q.kind == "year"]
+    years = [q for q in qs if q.kind == "year" and q.qualifier not in ("pre", "post")]
     target = _locate(qs, quantity)
     if not years or target is None:
         return None
@@ -372,8 +381,17 @@ def compare(claim: str, evidence: str) -> Comparison:
         score = {e: (cy is not None and ey.get(e) == cy, len(cwords & set().union(*ex[e])), -_distance(c, e))
                  for e in same}  # prefer the claim's year, then shared context words, then the closest value
         hits = [e for e in same if quantities_agree(c, e)]
-        single = sum(_cls(x) == _cls(c) for x in targets) == 1 and len(same) == 1
-        comparable = [e for e in same if _comparable(c, e, cx, ex[e], single)]
+        if cy is not None:
+            # a figure of another year says something about the claim only when it is the claim's very
+            # figure ("169,800 is the 2022 figure"); a loose match through a qualifier ("more than 10,000"
+            # vs "29.3 million in 2021") or a different value from another year is no evidence either way
+            hits = [e for e in hits if ey.get(e) in (None, cy) or _tight(c, e)]
+            other_year = {e for e in same if ey.get(e) not in (None, cy)}
+        else:
+            other_year = set()
+        # one figure of this class on each side (the evidence may repeat it: "90 days … another 90-day period")
+        single = sum(_cls(x) == _cls(c) for x in targets) == 1 and len({(e.value, e.unit) for e in same}) == 1
+        comparable = [e for e in same if e not in other_year and _comparable(c, e, cx, ex[e], single)]
         best = max(hits or comparable, key=score.__getitem__, default=None)
         y = ey.get(best) if best else None
         year_clash = bool(hits) and best is not None and cy is not None and y is not None and y != cy
@@ -392,7 +410,7 @@ def compare(claim: str, evidence: str) -> Comparison:
                                         c, best))
     if conflicts:
         return conflicts[0]
-    neg = _negation_reason(claim, evidence)
+    neg = _negation_reason(claim, evidence) or _frequency_reason(claim, evidence) or _closed_list_reason(claim, evidence)
     if neg:
         return Comparison("conflict", neg)
     if matches:
@@ -451,6 +469,27 @@ def _negations(text: str) -> list[tuple[str, str, set[str], list[str]]]:
                 subj = set(_window(toks, i - 1, -1, 4)[:3]) if i else set()
                 out.append((_stem(w), text[cue.start():toks[k].end()], subj, _window(toks, k, 1, 5)[:2]))
                 break
+    return out + _nothing_negations(text)
+
+
+# "Nothing in this section shall be construed to require …", "Nothing in subsections (a) or (b) requires …":
+# a negated duty or permission whose cue stands far from its verb.
+_NOTHING_RE = re.compile(
+    r"\b(?:Nothing|No\s+provision)\b[^.;:?!]{0,120}?\b(?:(?:shall|may|will|should)\s+)?"
+    r"(?:be\s+(?:construed|interpreted|read)\s+(?:to|as)\s+(?:an?\s+)?)?"
+    r"(?P<v>(?:requir|authoriz|prohibit|permit|allow|mandat|obligat|compel|forbid)\w*)\b", re.I)
+_TO_VERB = re.compile(r"\bto\s+([A-Za-z][\w'-]*)")
+
+
+def _nothing_negations(text: str) -> list[tuple[str, str, set[str], list[str]]]:
+    out = []
+    for m in _NOTHING_RE.finditer(text):
+        verb = m["v"]
+        obj = [_stem(w) for w in (t.group(1) for t in _TO_VERB.finditer(text, m.end(), min(len(text), m.end() + 160)))
+               if len(w) >= 3 and w.lower() not in _STOP and w.lower() not in _AUX][:1]
+        head = m.group().split()[0]
+        phrase = m.group() if len(m.group()) <= 40 else f"{head} … {verb}"
+        out.append((_stem(verb), phrase, set(), obj))
     return out
 
 
@@ -482,3 +521,66 @@ def negation_mismatch(claim: str, evidence: str) -> bool:
     """True when one side negates a predicate ("are not required to search") that the other
     states without any negation, with a shared subject and the same object words nearby."""
     return _negation_reason(claim, evidence) is not None
+
+
+# -- how often, and closed lists of values --------------------------------------------------------
+
+_MANY_TIMES = re.compile(r"\b(?:several|multiple|many|numerous|repeated|any\s+number\s+of)\s+times\b"
+                         r"|\bmore\s+than\s+once\b|\brepeatedly\b|\bas\s+(?:many|often)\s+as\b", re.I)
+_ONCE = re.compile(r"\b(?:only|exactly|just)\s+once\b|\bonce\s+(?:per|for\s+(?:each|every)|each)\b"
+                   r"|\bonce\s+only\b|\bno\s+more\s+than\s+once\b|\b(?:a|one)\s+single\s+time\b", re.I)
+
+
+def _frequency_reason(claim: str, evidence: str) -> str | None:
+    """"several times" on one side, "once per …"/"only once" on the other."""
+    for a, b, swap in ((claim, evidence, False), (evidence, claim, True)):
+        many, once = _MANY_TIMES.search(a), _ONCE.search(b)
+        if many and once and not _MANY_TIMES.search(b) and not _ONCE.search(a):
+            c, e = (once.group(), many.group()) if swap else (many.group(), once.group())
+            return f'frequency differs: claim says "{c}", evidence says "{e}"'
+    return None
+
+
+_LIST_INTRO = re.compile(r"\b(?:(?:must\s+be\s+)?one\s+of(?:\s+the\s+following)?|(?:possible|valid|allowed|permitted)"
+                         r"\s+values(?:\s+are)?)\s*:", re.I)
+_QUOTED_TERM = re.compile(r"(?:^|[\s(])['‘\"“`](?P<t>[A-Z][\w-]{1,40})['’\"”`](?=[\s,.;:)]|$)")
+_VALUE = re.compile(r"[A-Z][\w-]*")
+
+
+def closed_list(evidence: str) -> list[str]:
+    """The values of a closed list in `evidence` ("One of: Login Registration Purchase Upload Other",
+    one value a line or all on one line), or []."""
+    m = _LIST_INTRO.search(evidence)
+    if not m:
+        return []
+    vals: list[str] = []
+    for line in evidence[m.end():m.end() + 400].split("\n"):
+        parts = [v for v in re.split(r"[\s,|/]+|\bor\b|\band\b", line) if v]
+        if not parts:
+            continue
+        if not all(_VALUE.fullmatch(v) for v in parts):
+            break
+        vals += parts
+    return vals if len(vals) >= 2 else []
+
+
+def has_list_intro(text: str) -> bool:
+    """Does `text` open a closed list ("One of:", "Possible values:")?"""
+    return bool(_LIST_INTRO.search(text))
+
+
+def figure_distance(a: Quantity, b: Quantity) -> float:
+    """|log(a/b)| of two figures (durations in hours): 0 for the same value, log 2 for double."""
+    return _distance(a, b)
+
+
+def _closed_list_reason(claim: str, evidence: str) -> str | None:
+    """The claim quotes a value ('Download') that a closed list in the evidence does not allow."""
+    vals = closed_list(evidence)
+    if not vals:
+        return None
+    allowed = {v.lower() for v in vals}
+    for m in _QUOTED_TERM.finditer(claim):
+        if m["t"].lower() not in allowed:
+            return f'value not allowed: claim says "{m["t"]}", evidence allows one of {", ".join(vals)}'
+    return None

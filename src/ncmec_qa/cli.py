@@ -19,13 +19,15 @@ from .errors import ExitStatus, NcmecQaError
 
 
 class Context:
-    def __init__(self, corpus, index, docs, traceback: bool, quiet: bool):
+    def __init__(self, corpus, index, docs, traceback: bool, quiet: bool, query_encoder: str = "auto"):
         self.corpus, self.index, self.docs = corpus, index, docs
         self.traceback, self.quiet = traceback, quiet
+        self.query_encoder = query_encoder
 
     def workspace(self, **kw):
         from .workspace import Workspace
 
+        kw.setdefault("fast_queries", self.query_encoder != "model")
         return Workspace.open(corpus=self.corpus, index=self.index, docs=self.docs, **kw)
 
     def log(self, msg: str) -> None:
@@ -34,6 +36,11 @@ class Context:
 
 
 def stdout_console():
+    """rich on a terminal; plain text (and no rich import) when stdout is a pipe or file."""
+    if not sys.stdout.isatty():
+        from .render import PlainConsole
+
+        return PlainConsole()
     from rich.console import Console
 
     return Console(soft_wrap=True, highlight=False)
@@ -83,12 +90,16 @@ def emit_json(obj: Any) -> None:
               help="The index folder. Default: index/ in the checkout. [env NCMEC_QA_INDEX]")
 @click.option("--docs", envvar="NCMEC_QA_DOCS", type=click.Path(path_type=Path),
               help="The documents folder the manifest's paths point into. Default: the manifest's `documents`. [env NCMEC_QA_DOCS]")
+@click.option("--query-encoder", type=click.Choice(["auto", "model"]), default="auto", show_default=True,
+              envvar="NCMEC_QA_QUERY_ENCODER",
+              help="auto: the index's ONNX encoder when it has one; model: load the embedding model itself "
+                   "(sentence-transformers). [env NCMEC_QA_QUERY_ENCODER]")
 @click.option("--traceback", is_flag=True, help="Show the full traceback on errors.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
 @click.pass_context
-def main(ctx, corpus, index_dir, docs, traceback, quiet):
+def main(ctx, corpus, index_dir, docs, query_encoder, traceback, quiet):
     """Answer questions about NCMEC's CyberTipline from a curated corpus, only in cited, verbatim quotes."""
-    ctx.obj = Context(corpus, index_dir, docs, traceback, quiet)
+    ctx.obj = Context(corpus, index_dir, docs, traceback, quiet, query_encoder)
 
 
 # -- index -------------------------------------------------------------------------------------
@@ -180,9 +191,12 @@ def index_status(obj: Context, as_json):
     click.echo(f"model:     {info['model']} ({info['dimension']} dimensions)")
     click.echo(f"contents:  {c.get('documents')} documents, {c.get('passages')} passages, {c.get('sentences')} sentences")
     click.echo(f"vectors:   {(info['vector_index'] or {}).get('type', 'flat')}")
-    if info["encoder"]:
-        enc = info["encoder"]
-        click.echo(f"encoder:   {enc.get('file')} (min cosine vs reference {enc.get('min_cosine')})")
+    enc = info["encoder"] or {}
+    if enc.get("files"):
+        agree = ", ".join(f"{p} min cosine {f['min_cosine']} (needs {f['threshold']})" for p, f in enc["files"].items())
+        click.echo(f"encoder:   ONNX, queries use {enc.get('query') or 'the model (no usable encoder)'}; {agree}")
+    else:
+        click.echo("encoder:   none: queries load the embedding model (sentence-transformers)")
     for f in info["failures"]:
         click.echo(f"failed:    {f['file']}: {f['reason']}")
     click.echo(f"status:    {'STALE: ' + stale if stale else 'up to date with ' + str(ws.paths.manifest)}")
@@ -210,6 +224,12 @@ def _warn_stale(obj: Context, ws) -> None:
         click.echo(f"warning: {msg}", err=True)
 
 
+def _flush_notes(obj: Context, ws) -> None:
+    for note in ws.notes:
+        obj.log(f"note: {note}")
+    ws.notes.clear()
+
+
 @main.command()
 @click.argument("query")
 @retrieval_options
@@ -225,6 +245,7 @@ def search(obj: Context, query, k, sources, exclude, mode, as_json):
     ws = obj.workspace(retrieval=RetrievalConfig(mode=mode))
     _warn_stale(obj, ws)
     hits = ws.search(query, k=k, sources=set(sources) or None, exclude=set(exclude) or None)
+    _flush_notes(obj, ws)
     if as_json:
         emit_json({"query": query, "passages": [h.to_dict() for h in hits]})
         return
@@ -256,9 +277,11 @@ def _questions(question: str | None):
 @retrieval_options
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print the answer as Markdown.")
 @json_option
+@click.option("--cite-format", type=click.Choice(["markdown", "bibtex", "csl-json", "ris"]),
+              help="Also print the sources as citations in this format (with --json: an \"export\" field).")
 @click.pass_obj
 @handle_errors
-def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json):
+def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json, cite_format):
     """Answer QUESTION with cited, verbatim sentences from the corpus (or abstain).
 
     With no QUESTION (or -), read one question per line from stdin and answer each
@@ -270,8 +293,14 @@ def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json):
     console = None
     for q in _questions(question):
         a = ws.ask(q, k=k, sources=set(sources) or None, exclude=set(exclude) or None)
+        _flush_notes(obj, ws)
         if as_json:
-            click.echo(json.dumps(a.to_dict(), ensure_ascii=False, indent=None if many else 2))
+            d = a.to_dict()
+            if cite_format:
+                from .citations import export
+
+                d["export"] = {"format": cite_format, "text": export(a.sources, cite_format)}
+            click.echo(json.dumps(d, ensure_ascii=False, indent=None if many else 2))
         elif as_markdown:
             from .render import answer_markdown
 
@@ -283,6 +312,10 @@ def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json):
             print_answer(console, a)
             if many:
                 console.print()
+        if cite_format and not as_json and a.sources:
+            from .citations import export
+
+            click.echo(export(a.sources, cite_format))
         sys.stdout.flush()
 
 
@@ -329,4 +362,7 @@ def _register_extensions() -> None:
 _register_extensions()
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # run the importable module's `main`, the one the extensions registered their commands on
+    from ncmec_qa.cli import main as _main
+
+    _main()

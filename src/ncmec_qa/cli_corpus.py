@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .cli import Context, emit_json, handle_errors, json_option
-from .errors import ExitStatus
+from .errors import ExitStatus, NcmecQaError
 
 
 @click.group()
@@ -78,19 +78,41 @@ def add_cmd(obj: Context, path_or_url, title, publisher, date, url, rights, sour
             supersedes, file, as_json):
     """Add a document (a local file or an http(s) URL) to the manifest."""
     from .curation import add_source
-    from .manifest import save_manifest
 
     ws = obj.workspace()
     res = add_source(ws.manifest, ws.docs_dir, path_or_url, title=title, publisher=publisher, date=date, url=url,
                      rights=rights, source_id=source_id, fmt=fmt, kind=kind, edition=edition,
                      supersedes=tuple(supersedes), file=file)
-    save_manifest(res.manifest)
+    _append_record(res.manifest)
     for w in res.warnings:
         click.echo(f"warning: {w}", err=True)
     if as_json:
         emit_json({"added": res.source.to_dict(), "warnings": list(res.warnings)})
     else:
         click.echo(f"added {res.source.id} ({res.source.file}, {res.source.format}); run `ncmec-qa index build` to index it")
+
+
+def _append_record(manifest) -> None:
+    """Save `manifest`, whose last record is new, by appending that record's [[source]] table to the
+    file as it stands: hand-written lines (comments, key order, quoting) stay exactly as they were."""
+    import tomllib
+    from dataclasses import replace
+
+    from .manifest import atomic_write_text, dumps, save_manifest, source_from_dict
+
+    text = manifest.path.read_text(encoding="utf-8")
+    one = dumps(replace(manifest, sources=manifest.sources[-1:]))
+    block = one[one.index("\n[[source]]") + 1:]
+    new = text + ("" if text.endswith("\n\n") or not text else "\n" if text.endswith("\n") else "\n\n") + block
+    try:
+        records = tomllib.loads(new).get("source", [])
+        ok = len(records) == len(manifest.sources) and source_from_dict(records[-1]) == manifest.sources[-1]
+    except (tomllib.TOMLDecodeError, NcmecQaError, TypeError, ValueError):
+        ok = False
+    if ok:
+        atomic_write_text(manifest.path, new)
+    else:  # a layout that appending cannot extend (e.g. `source = [...]` inline): write it out whole
+        save_manifest(manifest)
 
 
 @corpus.command("remove")
@@ -159,7 +181,8 @@ def sync_cmd(obj: Context, mirror, accept, timeout, retries, max_bytes, as_json)
     else:
         for r in report.results:
             if r.status not in ("ok", "copied", "downloaded"):
-                click.echo(f"{r.status:10} {r.file}: {r.reason}")
+                reason = r.reason if r.reason.startswith(r.file) else f"{r.file}: {r.reason}"
+                click.echo(f"{r.status:10} {reason}")
         counts = ", ".join(f"{v} {k}" for k, v in sorted(report.counts().items()))
         click.echo(f"{len(report.results)} sources into {ws.docs_dir}: {counts}")
     if not report.ok:

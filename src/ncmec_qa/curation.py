@@ -58,6 +58,8 @@ def check_corpus(manifest: Manifest, docs_dir: Path) -> list[Problem]:
         if s.format not in LOADERS:
             problems.append(Problem("unsupported_format", s.id, s.file,
                                     f"{s.id}: format {s.format!r} is not one of {', '.join(sorted(LOADERS))}"))
+        if not s.file:  # reported above as missing metadata; there is no file to look at
+            continue
         path = docs_dir / s.file
         if not path.is_file():
             problems.append(Problem("missing_file", s.id, s.file, f"{s.file} is not in {docs_dir} (run `ncmec-qa corpus sync`)"))
@@ -146,6 +148,22 @@ def add_source(
     target = docs_dir / name
     if any(s.file == name for s in manifest.sources):
         raise ManifestError(f"{name}: the manifest already has a record for this file")
+    # Everything that can be refused without the document is checked before it is copied in,
+    # so that a refused add leaves nothing behind in the documents folder.
+    existing = {s.id for s in manifest.sources}
+    sid = source_id or slugify(Path(name).stem)
+    if sid in existing:
+        if source_id:
+            raise ManifestError(f"id {sid!r} is already in the manifest")
+        n = 2
+        while f"{sid}-{n}" in existing:
+            n += 1
+        sid = f"{sid}-{n}"
+    bad = validate_ids([Source(id=sid, file=name, title="", publisher="", date="", format=fmt, sha256="")])
+    if bad:
+        raise ManifestError(bad[0])
+    for old in supersedes:
+        manifest.get(old)
     if is_url:
         if target.exists():
             raise ManifestError(f"{target} already exists; pass --file to name the copy")
@@ -178,25 +196,11 @@ def add_source(
         if not (Path(path_or_url).is_file() and Path(path_or_url).resolve() == target.resolve()):
             target.unlink()
         raise ManifestError(f"not added: {e}") from None
-    existing = {s.id for s in manifest.sources}
-    sid = source_id or slugify(Path(name).stem)
-    if sid in existing:
-        if source_id:
-            raise ManifestError(f"id {sid!r} is already in the manifest")
-        n = 2
-        while f"{sid}-{n}" in existing:
-            n += 1
-        sid = f"{sid}-{n}"
-    for old in supersedes:
-        manifest.get(old)
     src_rec = Source(
         id=sid, file=name, title=title or "", publisher=publisher or "", date=date or "", format=fmt,
         sha256=digest, url=url, rights=rights, bytes=target.stat().st_size, kind=kind, edition=edition,
         supersedes=tuple(supersedes),
     )
-    bad = validate_ids([src_rec])
-    if bad:
-        raise ManifestError(bad[0])
     warnings = tuple(
         f"near duplicate: {share:.0%} of its sentences already stand in {other}"
         for other, share in near_duplicates(target, fmt, manifest, docs_dir)

@@ -8,6 +8,7 @@ name and the rest is indexed.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,8 +17,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .chunking import ChunkConfig, chunk_document
-from .embedding import Embedder
-from .errors import IndexError_, LoadError
+from .embedding import Embedder, SentenceTransformerEmbedder
+from .errors import IndexCorrupt, IndexError_, LoadError
 from .ingest import load_document
 from .manifest import Manifest, manifest_hash, sha256_file
 from .models import Passage, Source
@@ -62,26 +63,50 @@ def embedding_input(context: str, text: str) -> str:
 
 
 def _previous(index_dir: Path, model: str, chunking: dict[str, Any]):
-    """Documents, passages and vectors reusable from the current index, by source id."""
+    """Documents, and (passage, context, vector, sentence vectors) reusable from the current index,
+    by source id. Nothing when there is no index, or it cannot be read whole (a rebuild repairs it)."""
     if current_generation(index_dir) is None:
         return {}, {}
     try:
         old = Index(index_dir)
     except IndexError_:
         return {}, {}
-    if old.meta.get("model") != model or old.meta.get("chunking") != chunking:
+    try:
+        if old.meta.get("model") != model or old.meta.get("chunking") != chunking:
+            return {}, {}
+        docs = {d.source_id: d for d in old.documents()}
+        by_source: dict[str, list[tuple[Passage, str, np.ndarray, np.ndarray]]] = {}
+        allp = old.passages(range(1, old.size + 1))
+        contexts = old.contexts()
+        vecs = np.asarray(old.vectors)
+        svecs = np.asarray(old.sentence_vectors)
+        for rid in sorted(allp):
+            p = allp[rid]
+            rows = [s.row - 1 for s in p.sentences if s.row is not None]
+            if len(rows) != len(p.sentences) or (rows and max(rows) >= len(svecs)):
+                raise IndexCorrupt(f"index at {old.path}: sentence vectors do not match the sentences")
+            by_source.setdefault(p.source_id, []).append((p, contexts[rid - 1], vecs[rid - 1], svecs[rows]))
+        return docs, by_source
+    except (IndexError_, sqlite3.DatabaseError, ValueError, IndexError):
         return {}, {}
-    docs = {d.source_id: d for d in old.documents()}
-    by_source: dict[str, list[tuple[Passage, np.ndarray, np.ndarray]]] = {}
-    allp = old.passages(range(1, old.size + 1))
-    vecs = np.asarray(old.vectors)
-    svecs = np.asarray(old.sentence_vectors)
-    for rid in sorted(allp):
-        p = allp[rid]
-        rows = [s.row - 1 for s in p.sentences if s.row is not None]
-        by_source.setdefault(p.source_id, []).append((p, vecs[rid - 1], svecs[rows]))
-    old.close()
-    return docs, by_source
+    finally:
+        old.close()
+
+
+def _reusable(prev: StoredDocument | None, src: Source, digest: str, old: list | None) -> bool:
+    """The stored passages and vectors are what this build would make: same bytes, file, format
+    and loader, and the same context (title, section) embedded beside each passage."""
+    return (prev is not None and old is not None and prev.sha256 == digest and prev.file == src.file
+            and prev.format == src.format and all(passage_context(src, p) == ctx for p, ctx, _, _ in old))
+
+
+def _read_meta(gen: Path | None) -> dict[str, Any]:
+    import json
+
+    try:
+        return json.loads((gen / "meta.json").read_text(encoding="utf-8")) if gen else {}
+    except (OSError, ValueError):
+        return {}
 
 
 def build_index(
@@ -94,6 +119,7 @@ def build_index(
     log: Callable[[str], None] = lambda m: None,
     progress_factory: Callable[[int], Callable[[int], None]] | None = None,
     vector_params: dict[str, Any] | None = None,
+    export_encoder: bool = True,
 ) -> BuildReport:
     t0 = time.perf_counter()
     report = BuildReport()
@@ -119,12 +145,11 @@ def build_index(
             report.warnings.append(
                 f"{src.file}: sha256 differs from the manifest (drift); indexed as found — `ncmec-qa corpus check` explains"
             )
-        prev = old_docs.get(src.id)
-        if prev is not None and prev.sha256 == digest and prev.file == src.file and src.id in old_passages:
-            documents.append(prev)
-            for p, v, sv in old_passages[src.id]:
+        if _reusable(old_docs.get(src.id), src, digest, old_passages.get(src.id)):
+            documents.append(old_docs[src.id])
+            for p, ctx, v, sv in old_passages[src.id]:
                 passages.append(p)
-                contexts.append(passage_context(src, p))
+                contexts.append(ctx)
                 vectors.append(v)
                 sentence_vectors.append(sv)
                 report.reused += 1
@@ -182,7 +207,22 @@ def build_index(
         "failures": [asdict(f) for f in report.failures],
         "vector_index": vector_params or {},
     }
-    gen = write_generation(index_dir, meta, documents, passages, contexts, matrix, smatrix)
+    extras = None
+    if export_encoder and isinstance(embedder, SentenceTransformerEmbedder):
+        prev_gen = current_generation(index_dir)
+        prev_meta = _read_meta(prev_gen)
+        sample_idx = list(range(0, len(passages), max(1, len(passages) // 64)))[:64]
+        sample = [embedding_input(contexts[i], passages[i].text) for i in sample_idx]
+
+        def extras(folder: Path) -> dict[str, Any]:
+            from .embedding import resolve_model_path
+            from .query_encoder import export_for_index
+
+            entry = export_for_index(resolve_model_path(embedder.name), folder, sample, matrix[sample_idx],
+                                     prev_gen, prev_meta.get("encoder"), log)
+            return {"encoder": entry} if entry else {}
+
+    gen = write_generation(index_dir, meta, documents, passages, contexts, matrix, smatrix, extras)
     report.index_path = str(gen)
     report.seconds = time.perf_counter() - t0
     return report

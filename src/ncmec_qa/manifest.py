@@ -16,8 +16,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable
 
-import tomlkit
-
 from .errors import ManifestError
 from .models import Source
 
@@ -160,6 +158,8 @@ _FIELD_ORDER = (
 
 
 def dumps(manifest: Manifest) -> str:
+    import tomlkit  # only for writing: reading uses the standard library's tomllib
+
     doc = tomlkit.document()
     doc.add(tomlkit.comment("ncmec-qa corpus manifest: one [[source]] per document (bibliographic records,"))
     doc.add(tomlkit.comment("not the documents). Edit with `ncmec-qa corpus add|remove`; check with `corpus check`."))

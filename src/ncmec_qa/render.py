@@ -6,6 +6,7 @@ Results go to stdout; progress and logs go to stderr (the CLI decides which cons
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Sequence
 
 from .models import Answer, Citation, Hit
@@ -46,9 +47,23 @@ def citation_line(c: Citation) -> str:
 
 
 def _escape(text: str) -> str:
-    from rich.markup import escape
+    """Escape rich markup in corpus text (a quote may contain "[1]")."""
+    return re.sub(r"(\\*)(\[[a-z#/@])", r"\1\1\\\2", text)
 
-    return escape(text)
+
+_TAG = re.compile(r"(?<!\\)\[/?(?:bold|cyan|dim|yellow)\]")
+
+
+class PlainConsole:
+    """rich's `Console.print` for pipes and files: the same calls, no styling, no rich import."""
+
+    def __init__(self, file=None):
+        self.file = file
+
+    def print(self, text: str = "", highlight: bool = False) -> None:
+        import click
+
+        click.echo(_TAG.sub("", text).replace("\\[", "["), file=self.file)
 
 
 def print_hits(console, hits: Sequence[Hit], width: int = 300) -> None:

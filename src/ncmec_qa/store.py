@@ -2,7 +2,8 @@
 index), vectors in numpy + faiss, and a `meta.json` that describes the build.
 
 Layout: `<index>/current` is a symlink to a generation folder `<index>/gen-<id>/`
-holding `meta.json`, `store.sqlite`, `vectors.npy` and `vectors.faiss`. A build
+holding `meta.json`, `store.sqlite`, `vectors.npy`, `sentence_vectors.npy` and, for large
+corpora, `vectors.faiss` (HNSW). A build
 writes a whole new generation and then swaps the symlink with one `rename`, so a
 reader sees the old index or the new one, never half of either; a build killed
 midway leaves the previous generation in use.
@@ -22,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -74,8 +75,12 @@ def write_generation(
     contexts: Sequence[str],
     vectors: np.ndarray,
     sentence_vectors: np.ndarray,
+    extras: Callable[[Path], dict[str, Any]] | None = None,
 ) -> Path:
-    """Write a complete index generation and make it current atomically. Returns its folder."""
+    """Write a complete index generation and make it current atomically. Returns its folder.
+
+    `extras(folder)` may write more files into the generation before it is made current;
+    the dict it returns is merged into meta.json."""
     assert len(passages) == len(contexts) == len(vectors)
     index_dir.mkdir(parents=True, exist_ok=True)
     gen = index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
@@ -110,12 +115,15 @@ def write_generation(
         np.save(tmp / "sentence_vectors.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32))
         from .vectors import build_vector_index
 
-        kind = build_vector_index(vectors, tmp / "vectors.faiss", meta.get("vector_index") or {})
+        kind = build_vector_index(vectors, tmp, meta.get("vector_index") or {})
         meta = {**meta, "format_version": FORMAT_VERSION, "vector_index": kind}
+        if extras is not None:
+            meta.update(extras(tmp))
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        for f in tmp.iterdir():
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
+        for f in tmp.rglob("*"):
+            if f.is_file():
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
         _fsync_dir(tmp)
         os.rename(tmp, gen)
         link_tmp = index_dir / f".{CURRENT}-{uuid.uuid4().hex[:8]}"
@@ -234,7 +242,7 @@ class Index:
     def vector_index(self):
         from .vectors import open_vector_index
 
-        return open_vector_index(self.path / "vectors.faiss", self.vectors, self.meta.get("vector_index") or {})
+        return open_vector_index(self.path, self.vectors, self.meta.get("vector_index") or {})
 
     def dense_search(self, query_vec: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(rowid, cosine) of the k nearest passages."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -17,11 +17,13 @@ from .chunking import ChunkConfig
 from .config import Paths, resolve_paths
 from .embedding import Embedder, make_embedder
 from .errors import IndexStale
-from .indexer import BuildReport, build_index
 from .manifest import Manifest, load_manifest, manifest_hash
 from .models import Answer, Hit, Source
 from .retrieval import RetrievalConfig, Retriever
 from .store import Index
+
+if TYPE_CHECKING:
+    from .indexer import BuildReport
 
 
 @dataclass
@@ -31,6 +33,8 @@ class Workspace:
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     answering: AnswerConfig = field(default_factory=AnswerConfig)
     chunking: ChunkConfig = field(default_factory=ChunkConfig)
+    fast_queries: bool = True  # embed queries with the index's ONNX encoder when it has one
+    notes: list[str] = field(default_factory=list)  # one-line notes for the user (stderr)
 
     @classmethod
     def open(cls, corpus=None, index=None, docs=None, model=None, **kw) -> "Workspace":
@@ -47,7 +51,9 @@ class Workspace:
 
     # -- index -------------------------------------------------------------------------------
     def build(self, full: bool = False, log: Callable[[str], None] = lambda m: None,
-              progress_factory=None, embedder: Embedder | None = None, vector_params=None) -> BuildReport:
+              progress_factory=None, embedder: Embedder | None = None, vector_params=None) -> "BuildReport":
+        from .indexer import build_index
+
         embedder = embedder or make_embedder(self.model)
         report = build_index(self.manifest, self.docs_dir, self.paths.index, embedder, self.chunking,
                              full=full, log=log, progress_factory=progress_factory, vector_params=vector_params)
@@ -77,6 +83,16 @@ class Workspace:
     # -- querying ----------------------------------------------------------------------------
     @cached_property
     def query_embedder(self) -> Embedder:
+        """The index's ONNX encoder when it has a usable one, else the model it was built with."""
+        if self.fast_queries and not (self.model and self.model != self.index.meta.get("model")):
+            from .query_encoder import load_query_embedder
+
+            fast = load_query_embedder(self.index.path, self.index.meta)
+            if fast is not None:
+                return fast
+            if not str(self.index.meta.get("model", "")).startswith("fake:"):
+                self.notes.append("no usable ONNX query encoder in the index; loading sentence-transformers "
+                                  "(slower; `ncmec-qa index build` exports one)")
         return make_embedder(self.index.meta.get("model"))
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -101,10 +117,13 @@ class Workspace:
                                self.answering)
 
     def sources(self) -> dict[str, Source]:
+        return dict(self._sources)
+
+    @cached_property
+    def _sources(self) -> dict[str, Source]:
         """Manifest records by id, with a bare record for anything indexed but no longer listed."""
         known = self.manifest.by_id()
-        for d in self.index.documents():
-            if d.source_id not in known:
-                known[d.source_id] = Source(d.source_id, d.file, d.source_id, "(not in the manifest)", "",
-                                            d.format, d.sha256)
+        for sid, file, fmt, sha in self.index.db.execute("SELECT source_id, file, format, sha256 FROM documents"):
+            if sid not in known:
+                known[sid] = Source(sid, file, sid, "(not in the manifest)", "", fmt, sha)
         return known

@@ -18,17 +18,20 @@ from ..models import Document
 from ._util import TextBuilder, decode_utf8
 
 
-def _records(text: str) -> list[str]:
-    """Physical CSV records (a quoted field may span lines), verbatim."""
-    out, cur = [], ""
-    for line in text.split("\n"):
+def _records(text: str) -> list[tuple[int, str]]:
+    """Physical CSV records (a quoted field may span lines), verbatim, each with its first line number."""
+    out: list[tuple[int, str]] = []
+    cur, first = "", 0
+    for n, line in enumerate(text.split("\n"), start=1):
+        if not cur:
+            first = n
         cur = f"{cur}\n{line}" if cur else line
         if cur.count('"') % 2 == 0:
             if cur.strip():
-                out.append(cur)
+                out.append((first, cur))
             cur = ""
     if cur.strip():
-        out.append(cur)
+        out.append((first, cur))
     return out
 
 
@@ -37,14 +40,14 @@ def load_csv(data: bytes, source_id: str, file: str) -> Document:
     records = _records(text)
     if not records:
         raise LoadError(f"{file}: empty CSV")
-    header = records[0]
+    header = records[0][1]
     ncols = len(next(csv.reader(io.StringIO(header))))
     b = TextBuilder()
-    for n, rec in enumerate(records[1:], start=2):
+    for i, (line, rec) in enumerate(records[1:], start=1):
         fields = next(csv.reader(io.StringIO(rec)), [])
         if len(fields) != ncols:
-            raise LoadError(f"{file}: line {n} has {len(fields)} fields, the header has {ncols}")
-        b.add(f"{header}\n{rec}", section=f"row {n - 1}", kind="row")
+            raise LoadError(f"{file}: line {line} has {len(fields)} fields, the header has {ncols}")
+        b.add(f"{header}\n{rec}", section=f"row {i}", kind="row")
     if not b.blocks:
         raise LoadError(f"{file}: CSV has a header but no rows")
     return Document(source_id, file, b.text(), tuple(b.blocks), "csv")
@@ -65,21 +68,26 @@ def _dump(v: Any) -> str:
 
 
 def _walk(v: Any, path: list[str], b: TextBuilder) -> None:
-    section = " > ".join(path)
+    section = " > ".join(p for p in path if p)
     if isinstance(v, dict):
         columns = v.get("columns") if isinstance(v.get("columns"), list) else None
         scalars = {k: x for k, x in v.items() if not isinstance(x, (dict, list)) or k == "columns"}
-        if scalars and len(path) > 0:
+        if scalars and section:
             b.add(f"{section}: {_dump(scalars)}", section, kind="text")
+        elif scalars:  # top-level fields: one block each
+            for k, x in scalars.items():
+                b.add(f"{k}: {_dump(x)}", str(k), kind="text")
         for k, x in v.items():
             if k in scalars:
                 continue
             if k == "rows" and isinstance(x, list):
                 cols = f" (columns: {', '.join(map(str, columns))})" if columns else ""
+                where = f"{section} > rows" if section else "rows"
                 for row in x:
-                    b.add(f"{section} > rows{cols}: {_dump(row)}", f"{section} > rows", kind="row")
+                    b.add(f"{where}{cols}: {_dump(row)}", where, kind="row")
             elif isinstance(x, list) and all(not isinstance(y, (dict, list)) for y in x):
-                b.add(f"{section} > {k}: {_dump(x)}", f"{section} > {k}", kind="text")
+                where = f"{section} > {k}" if section else str(k)
+                b.add(f"{where}: {_dump(x)}", where, kind="text")
             else:
                 _walk(x, [*path, str(k)], b)
     elif isinstance(v, list):
