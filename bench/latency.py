@@ -31,19 +31,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import numpy as np  # noqa: E402
+
+from report import table, write_section  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 CLI = [sys.executable, "-m", "ncmec_qa"]
 QUESTION = "Do NCMEC referrals catch downloaders, or only uploaders?"
 
 
-def table(rows: list[dict]) -> str:
-    cols = list(rows[0])
-    fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
-    return "\n".join(["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-                     + ["| " + " | ".join(fmt(r[c]) for c in cols) + " |" for r in rows])
 
 
 def cold(args_common: list[str], encoder: str, runs: int) -> list[float]:
@@ -168,7 +166,7 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--throughput-texts", type=int, default=2000)
-    ap.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks-latency.md")
+    ap.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md", help="the file whose section is replaced")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     cmd = "python bench/latency.py " + " ".join(sys.argv[1:])
@@ -196,20 +194,19 @@ def main() -> None:
     sc = scale(args.index, args.sizes, args.queries) if args.sizes else []
 
     text = "\n".join([
-        f"# Benchmarks: latency and scale\n\nProduced by `{cmd.strip()}` on {dt.date.today()} "
+        f"## Latency and scale\n\nProduced by `{cmd.strip()}` on {dt.date.today()} "
         f"({os.cpu_count()} CPUs; {versions()}).\n",
-        "## Cold `ncmec-qa ask` (fresh process each run)\n\n" + table(cold_rows)
+        "### Cold `ncmec-qa ask` (fresh process each run)\n\n" + table(cold_rows)
         + f"\n\nThe ONNX path is **{ratio:.1f}×** faster than loading sentence-transformers.\n",
-        "## Warm per-question latency (`ncmec-qa ask` reading questions from stdin)\n\n" + table(warm_row) + "\n",
-        f"## Same answers\n\nTop-5 passages identical between the ONNX and sentence-transformers query paths on "
+        "### Warm per-question latency (`ncmec-qa ask` reading questions from stdin)\n\n" + table(warm_row) + "\n",
+        f"### Same answers\n\nTop-5 passages identical between the ONNX and sentence-transformers query paths on "
         f"**{same} of {len(questions)}** dev questions.\n",
-        "## Embedding throughput (same texts: passages and sentences of the reference index)\n\n" + table(thr) + "\n",
-    ] + (["## Vector index at scale (real MiniLM vectors + noise; 'open' includes the first query)\n\n" + table(sc) + "\n"] if sc else []))
+        "### Embedding throughput (same texts: passages and sentences of the reference index)\n\n" + table(thr) + "\n",
+    ] + (["### Vector index at scale (real MiniLM vectors + noise; 'open' includes the first query)\n\n" + table(sc) + "\n"] if sc else []))
     print(text)
     if not args.no_write:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
-        log(f"wrote {args.output}")
+        write_section("latency", text, args.output)
+        log(f"wrote the latency section of {args.output}")
 
 
 if __name__ == "__main__":

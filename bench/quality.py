@@ -29,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from ncmec_qa.answering import AnswerConfig  # noqa: E402
 from ncmec_qa.evaluation import evaluate, first_gold_rank, load_questions, ndcg_at  # noqa: E402
@@ -36,6 +37,8 @@ from ncmec_qa.manifest import Manifest, save_manifest, sha256_file  # noqa: E402
 from ncmec_qa.models import Hit, Source  # noqa: E402
 from ncmec_qa.retrieval import RetrievalConfig  # noqa: E402
 from ncmec_qa.workspace import Workspace  # noqa: E402
+
+from report import table, write_section  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 CONFIGS: dict[str, RetrievalConfig] = {
@@ -149,9 +152,10 @@ def scifact_claims(limit: int | None) -> list[dict]:
     with open(SHARED / "eval/scifact/claims_train.csv", newline="", encoding="utf-8") as f:
         for r in csv.DictReader(f):
             c = by_id.setdefault(r["id"], {"claim": r["claim"], "cited": set(), "evidence": {}})
-            c["cited"] |= {str(x) for x in ast.literal_eval(r["cited_doc_ids"] or "[]")}
+            c["cited"] |= set(re.findall(r"\d+", r["cited_doc_ids"] or ""))
             if r["evidence_doc_id"]:
-                c["evidence"][r["evidence_doc_id"]] = ast.literal_eval(r["evidence_sentences"] or "[]")
+                doc = str(int(float(r["evidence_doc_id"])))
+                c["evidence"][doc] = [int(x) for x in re.findall(r"\d+", r["evidence_sentences"] or "")]
     claims = list(by_id.values())
     return claims[:limit] if limit else claims
 
@@ -228,12 +232,6 @@ def rationale_selection(ws: Workspace, claims) -> dict:
 
 
 # -- output -----------------------------------------------------------------------------------
-def table(rows: list[dict]) -> str:
-    cols = list(rows[0])
-    fmt = lambda v: "" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))  # noqa: E731
-    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    out += ["| " + " | ".join(fmt(r[c]) for c in cols) + " |" for r in rows]
-    return "\n".join(out)
 
 
 def versions() -> str:
@@ -251,7 +249,7 @@ def main() -> None:
     ap.add_argument("--scifact-limit", type=int, default=None, help="Only the first N claims (and their cited abstracts plus distractors)")
     ap.add_argument("--scifact-docs", type=int, default=None, help="Cap the SciFact corpus at N abstracts (cited ones kept)")
     ap.add_argument("--no-scifact", action="store_true")
-    ap.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    ap.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md", help="the file whose section is replaced")
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     cmd = "python bench/quality.py " + " ".join(sys.argv[1:])
@@ -266,12 +264,12 @@ def main() -> None:
     dev = dev_rows(ws, questions, Bm25sBaseline(ws.index))
     curve = abstention_curve(ws, questions, [0.0, 0.85, 0.88, 0.90, 0.91, 0.92, 0.925, 0.93, 0.95, 0.98, 1.0, 1.05])
     sections = [
-        f"# Benchmarks: retrieval and answer quality\n\nProduced by `{cmd.strip()}` on {dt.date.today()} "
+        f"## Retrieval and answer quality\n\nProduced by `{cmd.strip()}` on {dt.date.today()} "
         f"({os.cpu_count()} CPUs; {versions()}).\n",
-        f"## Dev questions ({args.questions.name}: {sum(q.answerable for q in questions)} answerable, "
+        f"### Dev questions ({args.questions.name}: {sum(q.answerable for q in questions)} answerable, "
         f"{sum(not q.answerable for q in questions)} unanswerable)\n\nr@k counts answerable questions with a gold passage "
         "in the top k; answered/abstained count correct decisions.\n\n" + table(dev) + "\n",
-        "## Abstention threshold (default configuration)\n\nThe answer is withheld when the best passage's reranked "
+        "### Abstention threshold (default configuration)\n\nThe answer is withheld when the best passage's reranked "
         "score is below `min_evidence` (besides the year and number checks).\n\n" + table(curve) + "\n",
     ]
     if not args.no_scifact:
@@ -293,7 +291,7 @@ def main() -> None:
         sf = scifact_rows(sws, claims, Bm25sBaseline(sws.index))
         sel = rationale_selection(sws, claims)
         sections.append(
-            f"## SciFact (training claims: {len(claims)}; corpus: {len(m.sources)} abstracts)\n\nRelevant = the claim's "
+            f"### SciFact (training claims: {len(claims)}; corpus: {len(m.sources)} abstracts)\n\nRelevant = the claim's "
             "cited abstracts. Reference (BEIR, test claims): BM25 0.665 nDCG@10; all-MiniLM-L6-v2 alone about 0.65; "
             "a BM25 + dense hybrid about 0.71.\n\n" + table(sf) + "\n\nEvidence sentences: of "
             f"{sel['claims with rationales']} claim–abstract pairs with annotated rationales, the abstract's best-scoring "
@@ -301,9 +299,8 @@ def main() -> None:
     text = "\n".join(sections)
     print(text)
     if not args.no_write:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
-        log(f"wrote {args.output}")
+        write_section("quality", text, args.output)
+        log(f"wrote the quality section of {args.output}")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import location_args, run_cli
+
 from ncmec_qa.citations import (
     CitationError,
     cite_passage,
@@ -21,14 +21,35 @@ from ncmec_qa.citations import (
 )
 from ncmec_qa.models import Citation, Passage, Source
 
-STATUTE = Source(id="law-7", file="law/s7.md", title="99 U.S.C. § 7A — Widget reporting duties",
-                 publisher="Widget Code Office", date="2023-04", format="markdown", sha256="0" * 64,
-                 url="https://example.org/7a", edition="pre-2024 text")
-REPORT = Source(id="rep-2023", file="r.pdf", title="2023 Widget Report {draft} & notes", publisher="Registry",
-                date="2024-04-15", format="pdf", sha256="1" * 64)
-LAW_PASSAGE = Passage("law-7:100-220", "law-7", "law/s7.md", 100, 220,
-                      "(1) In general. A report shall be preserved for 90 days after it is filed.",
-                      section="§ 7A. Widget reporting duties > (h) Preservation. > (1) In general")
+STATUTE = Source(
+    id="law-7",
+    file="law/s7.md",
+    title="99 U.S.C. § 7A — Widget reporting duties",
+    publisher="Widget Code Office",
+    date="2023-04",
+    format="markdown",
+    sha256="0" * 64,
+    url="https://example.org/7a",
+    edition="pre-2024 text",
+)
+REPORT = Source(
+    id="rep-2023",
+    file="r.pdf",
+    title="2023 Widget Report {draft} & notes",
+    publisher="Registry",
+    date="2024-04-15",
+    format="pdf",
+    sha256="1" * 64,
+)
+LAW_PASSAGE = Passage(
+    "law-7:100-220",
+    "law-7",
+    "law/s7.md",
+    100,
+    220,
+    "(1) In general. A report shall be preserved for 90 days after it is filed.",
+    section="§ 7A. Widget reporting duties > (h) Preservation. > (1) In general",
+)
 PDF_PASSAGE = Passage("rep-2023:0-60", "rep-2023", "r.pdf", 0, 60, "Reports rose by 10% to $5,000 in 2023.", page=4)
 
 
@@ -91,6 +112,7 @@ def test_markdown_and_unknown_format():
 
 # -- from the tiny index ----------------------------------------------------------------------------
 
+
 def _a_passage(ws, source_id: str):
     for p in ws.index.all_passages():
         if p.source_id == source_id:
@@ -102,9 +124,9 @@ def test_cite_passage_whole_quote_and_span(fake_ws):
     p = _a_passage(fake_ws, "tiny-notes")
     c = cite_passage(fake_ws, p.passage_id)
     doc = fake_ws.index.document_text("tiny-notes")
-    assert doc[c.start:c.end] == c.quote and c.quote == p.text.strip()
+    assert doc[c.start : c.end] == c.quote and c.quote == p.text.strip()
     c = cite_passage(fake_ws, p.passage_id, quote="keeps   every report\nfor ninety days")
-    assert c.quote == "keeps every report for ninety days" and doc[c.start:c.end] == c.quote
+    assert c.quote == "keeps every report for ninety days" and doc[c.start : c.end] == c.quote
     span = f"tiny-notes:{c.start}-{c.end}"
     c2 = cite_passage(fake_ws, span)
     assert (c2.start, c2.end, c2.quote) == (c.start, c.end, c.quote)
@@ -144,8 +166,16 @@ def test_cli_cite_formats(cli_args, fake_ws):
 def test_cli_ask_cite_format(cli_args):
     r = run_cli([*cli_args, "ask", "--cite-format", "ris", "Does the registry keep every report for ninety days?"])
     assert r.exit_code == 0 and "TY  - " in r.stdout
-    r = run_cli([*cli_args, "ask", "--json", "--cite-format", "csl-json",
-                 "Does the registry keep every report for ninety days?"])
+    r = run_cli(
+        [
+            *cli_args,
+            "ask",
+            "--json",
+            "--cite-format",
+            "csl-json",
+            "Does the registry keep every report for ninety days?",
+        ]
+    )
     d = json.loads(r.stdout)
     if d["answered"]:
         items = json.loads(d["export"]["text"])

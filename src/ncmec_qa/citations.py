@@ -48,8 +48,9 @@ def pinpoint(passage: Passage) -> str:
         segs = [x.strip().rstrip(".").strip() for x in sec.split(" > ") if x.strip()]
         m = re.match(r"§\s*(\d+[A-Z]?)", segs[0]) if segs else None
         if m:
-            marks = "".join(re.match(r"\([A-Za-z0-9]+\)", x).group() for x in segs[1:]
-                            if re.match(r"\([A-Za-z0-9]+\)", x))
+            marks = "".join(
+                re.match(r"\([A-Za-z0-9]+\)", x).group() for x in segs[1:] if re.match(r"\([A-Za-z0-9]+\)", x)
+            )
             parts.append(f"§ {m.group(1)}{marks}")
         else:
             parts.append(" > ".join(segs[-2:]))
@@ -75,8 +76,18 @@ def _one_line(text: str) -> str:
 # -- formats -------------------------------------------------------------------------------------
 
 # BibTeX counts braces even after a backslash: "{" and "}" become commands with balanced braces
-_BIB_ESC = {"\\": r"\textbackslash{}", "{": r"\textbraceleft{}", "}": r"\textbraceright{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-            "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_BIB_ESC = {
+    "\\": r"\textbackslash{}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 
 
 def _bib(text: str) -> str:
@@ -126,8 +137,15 @@ def to_csl(c: Citation) -> dict[str, Any]:
         item["section"] = c.passage.section
     where = pinpoint(c.passage)
     item["note"] = (f"{where}. " if where else "") + f"Quote: “{_one_line(c.quote)}”"
-    item["custom"] = {"passage_id": c.passage.passage_id, "start": c.start, "end": c.end, "quote": c.quote,
-                      "source_id": s.id, "file": s.file, "pinpoint": where}
+    item["custom"] = {
+        "passage_id": c.passage.passage_id,
+        "start": c.start,
+        "end": c.end,
+        "quote": c.quote,
+        "source_id": s.id,
+        "file": s.file,
+        "pinpoint": where,
+    }
     return item
 
 
@@ -140,8 +158,12 @@ _RIS_TYPE = {"legislation": "STAT", "report": "RPRT", "webpage": "ELEC", "datase
 
 def to_ris(c: Citation) -> str:
     s = c.source
-    lines = [("TY", _RIS_TYPE[source_type(s)]), ("ID", cite_key(c)), ("TI", _one_line(s.title)),
-             ("PB", _one_line(s.publisher))]
+    lines = [
+        ("TY", _RIS_TYPE[source_type(s)]),
+        ("ID", cite_key(c)),
+        ("TI", _one_line(s.title)),
+        ("PB", _one_line(s.publisher)),
+    ]
     dp = _date_parts(s.date)
     if dp:
         lines.append(("PY", str(dp[0])))
@@ -216,13 +238,18 @@ def cite_passage(ws, passage_id: str, quote: str | None = None, n: int = 1) -> C
         m = _SPAN_ID.match(passage_id)
         if m:
             a, b = int(m["a"]), int(m["b"])
-            r = index.db.execute('SELECT rowid FROM passages WHERE source_id = ? AND start <= ? AND "end" >= ? '
-                                 'ORDER BY "end" - start LIMIT 1', (m["sid"], a, b)).fetchone()
+            r = index.db.execute(
+                'SELECT rowid FROM passages WHERE source_id = ? AND start <= ? AND "end" >= ? '
+                'ORDER BY "end" - start LIMIT 1',
+                (m["sid"], a, b),
+            ).fetchone()
             if r and b > a:
                 rowid, span = int(r[0]), (a, b)
     if rowid is None:
-        raise CitationError(f"no passage {passage_id!r} in the index at {ws.paths.index}; passage ids look like "
-                            "'usc-18-2258a:12376-12961' (see `ncmec-qa search --json` or `verify --json`)")
+        raise CitationError(
+            f"no passage {passage_id!r} in the index at {ws.paths.index}; passage ids look like "
+            "'usc-18-2258a:12376-12961' (see `ncmec-qa search --json` or `verify --json`)"
+        )
     p = index.passages([rowid])[rowid]
     sources = ws.sources()
     src = sources.get(p.source_id)
@@ -231,8 +258,9 @@ def cite_passage(ws, passage_id: str, quote: str | None = None, n: int = 1) -> C
     if quote:
         found = _find(p.text, quote)
         if found is None:
-            raise CitationError(f"the quote is not in passage {p.passage_id}: cite a verbatim part of it "
-                                "(whitespace may differ)")
+            raise CitationError(
+                f"the quote is not in passage {p.passage_id}: cite a verbatim part of it (whitespace may differ)"
+            )
         a, b = p.start + found[0], p.start + found[1]
     elif span:
         a, b = span

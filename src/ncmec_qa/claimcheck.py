@@ -106,6 +106,7 @@ _EXCLUDE = [  # (pattern, group whose span is not a quantity)
                 r'|\[\^\d+\]|(?<=[\w.,;:)\'"’”])\[\d{1,3}\]', re.M), 0),  # footnote markers
     (re.compile(r"(?:\b1[-.\s])?(?:\(\d{3}\)\s?|\b\d{3}[-.])\d{3}[-.]\d{4}\b|\b1-800-[A-Z][A-Z-]*"), 0),
     (re.compile(r"https?://\S+|\bwww\.\S+"), 0),
+    (re.compile(r"(?<![\w.,])\d{1,3}(?:[-–]\d{1,3}){2,}(?![\w.,])"), 0),  # a record or score: "15-8-0"
     (re.compile(r"\b\d{1,2}:\d{2}\b|\b24/7\b"  # times
                 r"|\b\d{1,2}/\d{1,2}/(?:\d{2}\b|(?=\d{4}\b))|(?<=\d{4})-\d{1,2}-\d{1,2}\b"), 0),  # dates keep the year
     (re.compile(rf"\b{_MONTH}\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b"), 1),
@@ -345,6 +346,8 @@ def _comparable(c: Quantity, e: Quantity, cx: _Ctx, ex: _Ctx, single: bool) -> b
     eb, ea, el = ex
     call, eall = cb | ca | cl, eb | ea | el
     if _cls(c) in ("count", "age"):  # counts: the same head noun or row label, or close in magnitude
+        if ca and ea and not ca & ea:
+            return False  # they count different things: "five trades" and "three decades", "355 feet" and "120 metres"
         near = _distance(c, e) <= math.log(10)
         return bool(ca & ea or (cl | el) & call & eall or ((cb & eb or single) and near))
     return bool(call & eall) or single
@@ -410,7 +413,8 @@ def compare(claim: str, evidence: str) -> Comparison:
                                         c, best))
     if conflicts:
         return conflicts[0]
-    neg = _negation_reason(claim, evidence) or _frequency_reason(claim, evidence) or _closed_list_reason(claim, evidence)
+    neg = (_negation_reason(claim, evidence) or _frequency_reason(claim, evidence)
+           or _closed_list_reason(claim, evidence))
     if neg:
         return Comparison("conflict", neg)
     if matches:
