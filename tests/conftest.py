@@ -9,6 +9,7 @@ documents from ../shared/corpus.
 from __future__ import annotations
 
 import io
+import socket
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -353,3 +354,44 @@ def assert_answer_contract(answer: dict[str, Any], index: Index, manifest: Manif
             src = manifest.get(s["source_id"])
             assert (s["file"], s["title"], s["publisher"], s["date"], s["url"]) == (
                 src.file, src.title, src.publisher, src.date, src.url), f"{where}: bibliographic fields differ from the manifest"
+
+
+# -- the real index of the reference corpus (slow tests share it) ------------------------------------
+
+def open_reference(index_dir):
+    # the project's default model (the bundled all-MiniLM-L6-v2), whatever NCMEC_QA_MODEL says
+    from ncmec_qa.workspace import Workspace
+
+    return Workspace.open(corpus=REPO_MANIFEST, index=index_dir, docs=REFERENCE_CORPUS, model=None)
+
+
+def block_network(mp: pytest.MonkeyPatch, attempts: list[str]) -> None:
+    def refuse(name):
+        def blocked(*args, **kwargs):
+            attempts.append(f"{name}{args[1:2]}")
+            raise OSError(f"network access attempted in an offline test: {name}")
+        return blocked
+
+    mp.setattr(socket.socket, "connect", refuse("socket.connect"))
+    mp.setattr(socket.socket, "connect_ex", refuse("socket.connect_ex"))
+    mp.setattr(socket, "create_connection", refuse("socket.create_connection"))
+    mp.setattr(socket, "getaddrinfo", refuse("socket.getaddrinfo"))
+
+
+@pytest.fixture(scope="session")
+def reference_ws(tmp_path_factory):
+    """The real index, built once from nothing into a temporary folder, with every socket refused."""
+    index_dir = tmp_path_factory.mktemp("reference") / "index"
+    attempts: list[str] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("NCMEC_QA_MODEL", raising=False)
+        block_network(mp, attempts)
+        ws = open_reference(index_dir)
+        report = ws.build(full=True)
+    assert not report.failures, report.failures
+    assert report.documents == len(ws.manifest.sources)
+    ws.build_report = report
+    ws.build_network_attempts = attempts
+    return ws
+
+

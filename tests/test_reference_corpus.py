@@ -4,14 +4,12 @@ bundled embedding model, and the 40 dev questions. Slow: the index is built once
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 
-from conftest import EVAL_QUESTIONS, REFERENCE_CORPUS, REPO_MANIFEST, assert_answer_contract, run_cli
+from conftest import EVAL_QUESTIONS, REFERENCE_CORPUS, REPO_MANIFEST, assert_answer_contract, block_network, open_reference, run_cli
 from ncmec_qa.evaluation import evaluate, first_gold_rank, load_questions
 from ncmec_qa.manifest import load_manifest, sha256_file
-from ncmec_qa.workspace import Workspace
 
 pytestmark = pytest.mark.slow
 
@@ -21,41 +19,6 @@ def _questions():
 
 
 QUESTIONS = _questions()
-
-
-def open_reference(index_dir) -> Workspace:
-    # the project's default model (the bundled all-MiniLM-L6-v2), whatever NCMEC_QA_MODEL says
-    return Workspace.open(corpus=REPO_MANIFEST, index=index_dir, docs=REFERENCE_CORPUS, model=None)
-
-
-def block_network(mp: pytest.MonkeyPatch, attempts: list[str]) -> None:
-    def refuse(name):
-        def blocked(*args, **kwargs):
-            attempts.append(f"{name}{args[1:2]}")
-            raise OSError(f"network access attempted in an offline test: {name}")
-        return blocked
-
-    mp.setattr(socket.socket, "connect", refuse("socket.connect"))
-    mp.setattr(socket.socket, "connect_ex", refuse("socket.connect_ex"))
-    mp.setattr(socket, "create_connection", refuse("socket.create_connection"))
-    mp.setattr(socket, "getaddrinfo", refuse("socket.getaddrinfo"))
-
-
-@pytest.fixture(scope="session")
-def reference_ws(tmp_path_factory):
-    """The real index, built once from nothing into a temporary folder, with every socket refused."""
-    index_dir = tmp_path_factory.mktemp("reference") / "index"
-    attempts: list[str] = []
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("NCMEC_QA_MODEL", raising=False)
-        block_network(mp, attempts)
-        ws = open_reference(index_dir)
-        report = ws.build(full=True)
-    assert not report.failures, report.failures
-    assert report.documents == len(ws.manifest.sources)
-    ws.build_report = report
-    ws.build_network_attempts = attempts
-    return ws
 
 
 @pytest.fixture(scope="session")

@@ -359,7 +359,8 @@ def _register_extensions() -> None:
         mod.register(main)
 
 
-_register_extensions()
+if __name__ != "__main__":  # as a script, the importable module below registers them (once)
+    _register_extensions()
 
 if __name__ == "__main__":  # pragma: no cover
     # run the importable module's `main`, the one the extensions registered their commands on

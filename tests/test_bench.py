@@ -1,0 +1,43 @@
+"""The benchmark scripts run end to end on a tiny slice (their figures are not asserted here)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import FAKE_MODEL, REFERENCE_CORPUS, REPO, REPO_MANIFEST
+
+
+def _env():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NCMEC_QA_")}
+    return {**env, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO / "src")}
+
+
+def test_quality_benchmark_runs_on_a_slice(tmp_path):
+    out = tmp_path / "benchmarks.md"
+    r = subprocess.run([sys.executable, str(REPO / "bench" / "quality.py"), "--model", FAKE_MODEL,
+                        "--scifact-limit", "4", "--scifact-docs", "30", "--output", str(out)],
+                       capture_output=True, text=True, env=_env(), timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    text = out.read_text()
+    assert "<!-- bench:quality -->" in text and "Produced by `python bench/quality.py --model fake:64" in text
+    for row in ("| baseline: bm25s |", "| lexical (FTS5 BM25) |", "| dense (MiniLM, exact) |", "| hybrid + rerank (default) |"):
+        assert text.count(row) == 2, row  # once for the dev questions, once for SciFact
+    assert "| min_evidence |" in text and "Evidence sentences:" in text
+
+
+@pytest.mark.slow
+def test_latency_benchmark_runs_on_a_slice(reference_ws, tmp_path):
+    out = tmp_path / "benchmarks.md"
+    r = subprocess.run([sys.executable, str(REPO / "bench" / "latency.py"), "--index", str(reference_ws.paths.index),
+                        "--runs", "1", "--sizes", "3000", "--queries", "20", "--throughput-texts", "40",
+                        "--output", str(out)], capture_output=True, text=True, env=_env(), timeout=900)
+    assert r.returncode == 0, r.stderr[-2000:]
+    text = out.read_text()
+    for heading in ("### Cold `ncmec-qa ask`", "### Warm per-question latency", "### Same answers",
+                    "### Embedding throughput", "### Vector index at scale"):
+        assert heading in text, heading
+    assert REFERENCE_CORPUS.is_dir() and REPO_MANIFEST.is_file()
