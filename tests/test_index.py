@@ -280,7 +280,7 @@ def _short_vectors(gen):
 
 
 @pytest.mark.parametrize("damage,what", [(_garble_vectors, "vectors.npy is damaged"),
-                                         (_short_vectors, "vectors for")])
+                                         (_short_vectors, "rows in vectors.npy for")])
 def test_damaged_vectors_are_detected_on_search(fake_ws, tiny_corpus, damage, what):
     gen = _gen(fake_ws)
     damage(gen)

@@ -210,23 +210,24 @@ class Index:
         self.size = n
 
     # -- vectors -------------------------------------------------------------------------
-    @cached_property
-    def vectors(self) -> np.ndarray:
+    def _array(self, name: str, rows: int, what: str) -> np.ndarray:
+        """A memory-mapped .npy of the generation, checked to have one row per `what`."""
         try:
-            v = np.load(self.path / "vectors.npy", mmap_mode="r")
+            v = np.load(self.path / name, mmap_mode="r")
         except (OSError, ValueError) as e:
-            raise IndexCorrupt(f"index at {self.path}: vectors.npy is damaged ({e}); rebuild it") from None
-        if v.shape[0] != self.size:
-            raise IndexCorrupt(f"index at {self.path}: {v.shape[0]} vectors for {self.size} passages; rebuild it")
+            raise IndexCorrupt(f"index at {self.path}: {name} is damaged ({e}); rebuild it") from None
+        if v.ndim != 2 or v.shape[0] != rows:
+            raise IndexCorrupt(f"index at {self.path}: {v.shape[0]} rows in {name} for {rows} {what}; rebuild it")
         return v
 
     @cached_property
+    def vectors(self) -> np.ndarray:
+        return self._array("vectors.npy", self.size, "passages")
+
+    @cached_property
     def sentence_vectors(self) -> np.ndarray:
-        try:
-            v = np.load(self.path / "sentence_vectors.npy", mmap_mode="r")
-        except (OSError, ValueError) as e:
-            raise IndexCorrupt(f"index at {self.path}: sentence_vectors.npy is damaged ({e}); rebuild it") from None
-        return v
+        n = self.db.execute("SELECT count(*) FROM sentences").fetchone()[0]
+        return self._array("sentence_vectors.npy", n, "sentences")
 
     def idf(self, terms: Iterable[str]) -> dict[str, float]:
         """BM25-style inverse document frequency of each term over passages."""
