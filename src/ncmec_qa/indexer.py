@@ -130,7 +130,16 @@ def build_index(
     passages: list[Passage] = []
     contexts: list[str] = []
     vectors: list[np.ndarray | None] = []
-    sentence_vectors: list[np.ndarray | None] = []
+    sentence_vectors: list[list[np.ndarray | None]] = []
+    # Vectors by the exact text they embed: a changed document reuses those of its unchanged passages.
+    by_input: dict[str, tuple[str, np.ndarray]] = {}
+    by_sentence: dict[str, np.ndarray] = {}
+    for sid, olds in old_passages.items():
+        for p, ctx, v, sv in olds:
+            by_input.setdefault(embedding_input(ctx, p.text), (p.passage_id, v))
+            for s, row in zip(p.sentences, sv):
+                by_sentence.setdefault(s.text, row)
+    used: set[str] = set()
     for src in manifest.sources:
         path = docs_dir / src.file
         try:
@@ -151,7 +160,8 @@ def build_index(
                 passages.append(p)
                 contexts.append(ctx)
                 vectors.append(v)
-                sentence_vectors.append(sv)
+                sentence_vectors.append(list(sv))
+                used.add(p.passage_id)
                 report.reused += 1
             continue
         try:
@@ -163,24 +173,26 @@ def build_index(
         for p in chunk_document(doc, chunk_cfg):
             passages.append(p)
             contexts.append(passage_context(src, p))
-            vectors.append(None)
-            sentence_vectors.append(None)
+            old = by_input.get(embedding_input(contexts[-1], p.text))
+            vectors.append(old[1] if old else None)
+            sentence_vectors.append([by_sentence.get(s.text) for s in p.sentences])
+            if old:
+                used.add(old[0])
+                report.reused += 1
 
     todo = [i for i, v in enumerate(vectors) if v is None]
-    if todo:
-        sents = [s.text for i in todo for s in passages[i].sentences]
-        log(f"embedding {len(todo)} passages and {len(sents)} sentences with {embedder.name}")
-        progress = progress_factory(len(todo) + len(sents)) if progress_factory else None
+    stodo = [(i, j) for i, svs in enumerate(sentence_vectors) for j, v in enumerate(svs) if v is None]
+    if todo or stodo:
+        log(f"embedding {len(todo)} passages and {len(stodo)} sentences with {embedder.name}")
+        progress = progress_factory(len(todo) + len(stodo)) if progress_factory else None
         new = embedder.encode([embedding_input(contexts[i], passages[i].text) for i in todo], progress=progress)
-        snew = embedder.encode(sents, progress=progress)
-        at = 0
         for i, v in zip(todo, new):
             vectors[i] = v
-            n = len(passages[i].sentences)
-            sentence_vectors[i] = snew[at : at + n]
-            at += n
+        snew = embedder.encode([passages[i].sentences[j].text for i, j in stodo], progress=progress)
+        for (i, j), v in zip(stodo, snew):
+            sentence_vectors[i][j] = v
     report.embedded = len(todo)
-    report.dropped = sum(len(v) for v in old_passages.values()) - report.reused
+    report.dropped = sum(1 for olds in old_passages.values() for p, *_ in olds if p.passage_id not in used)
     report.documents = len(documents)
     report.passages = len(passages)
     if not documents:
@@ -189,7 +201,8 @@ def build_index(
 
     dim = int(vectors[0].shape[0]) if vectors else embedder.dimension
     matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
-    smatrix = np.vstack([sv.reshape(-1, dim) for sv in sentence_vectors] or [np.zeros((0, dim))]).astype(np.float32)
+    smatrix = np.vstack([np.asarray(v).reshape(1, dim) for svs in sentence_vectors for v in svs]
+                        or [np.zeros((0, dim))]).astype(np.float32)
     meta = {
         "model": embedder.name,
         "dimension": dim,
