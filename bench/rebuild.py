@@ -219,11 +219,11 @@ incremental build under 10% of a full build.
 Result: {verdicts}.
 
 An incremental build hashes every document, reuses the passages and vectors of the unchanged
-ones from the current index, re-reads, re-chunks and re-embeds the changed document whole
-(every passage and sentence of it, not only the new paragraph), and writes a complete new index
-generation that replaces the old one atomically. Its time is therefore a fixed part (the
-difference between the two figures in the incremental column) plus the embedding of the
-changed document, in proportion to that document's share of the corpus's passages and sentences.
+ones from the current index, re-reads and re-chunks the changed document, embeds only the
+passages and sentences whose text is new (the others keep their vectors, looked up by the exact
+text they embed), and writes a complete new index generation that replaces the old one
+atomically. Its time is therefore a fixed part (reading, chunking, writing) plus the embedding
+of the new text alone.
 """
 
 
