@@ -747,6 +747,10 @@ def test_an_answer_quoting_a_superseded_text_warns(editions):
     assert line.endswith("(superseded text)") and "secondary source" not in line
     assert f"note: usc-18-2258a may be superseded: {SUPERSEDED_NOTE}" in r.stdout
 
+    r = cli([*editions, "ask", STATUTE_Q, "--markdown"])
+    assert r.exit_code == 0
+    assert f"*Note: usc-18-2258a may be superseded: {SUPERSEDED_NOTE}*" in r.stdout.splitlines()
+
 
 def test_a_secondary_source_is_marked_as_such(editions):
     r = cli([*editions, "ask", COMMENTARY_Q, "--json"])

@@ -105,4 +105,7 @@ def answer_markdown(a: Answer) -> str:
         lines.append("")
     for c in a.sources:
         lines.append(f"{citation_line(c)}")
+    if a.warnings:
+        lines.append("")
+        lines += [f"*Note: {w}*" for w in a.warnings]
     return "\n".join(lines) + "\n"
