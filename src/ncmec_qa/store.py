@@ -291,9 +291,9 @@ class Index:
         return [r[0] for r in self.db.execute("SELECT context FROM passages ORDER BY rowid")]
 
     def all_passages(self) -> list[Passage]:
-        return [self.passages([r])[r] for r in range(1, self.size + 1)] if self.size < 50 else list(
-            self.passages(range(1, self.size + 1)).values()
-        )
+        """Every passage, in index order."""
+        recs = self.passages(range(1, self.size + 1))
+        return [recs[r] for r in sorted(recs)]
 
     def documents(self) -> list[StoredDocument]:
         return [StoredDocument(*r) for r in self.db.execute("SELECT source_id, file, sha256, format, text FROM documents ORDER BY source_id")]
