@@ -210,3 +210,61 @@ def test_overlong_sentence_is_cut_at_line_breaks_or_semicolons():
     # together they cover the whole run, in order
     assert spans[0][0] == 0 and spans[-1][1] == len(items)
     assert all(x[1] <= y[0] for x, y in zip(spans, spans[1:]))
+
+
+# -- tables printed as text (PDF pages of figures) ------------------------------------------------
+
+def table_doc() -> Document:
+    """A caption, a table of 40 'label  figure' lines (one with three columns), then prose."""
+    rows = [f"Region {chr(65 + i % 26)}{i}  {(i * 7919) % 100000:,}" for i in range(40)]
+    rows[5] = "Widgets 39,939,298 49,404,779 54,842,374"
+    text = "Filings by region\nRegion / Area Filings\n" + "\n".join(rows) + "\n" + prose(6, 5)
+    return Document("tbl", "tbl.pdf", text, (Block(0, len(text), page=3),), "pdf")
+
+
+def test_table_lines_are_units_of_their_own_in_small_passages():
+    doc = table_doc()
+    cfg = ChunkConfig()
+    passages = chunk_document(doc, cfg)
+    assert_exact_slices(doc, passages)
+    lines = [s for p in passages for s in p.sentences if s.kind == "line"]
+    assert {s.text for s in lines} >= {f"Region {chr(65 + i % 26)}{i}  {(i * 7919) % 100000:,}" for i in range(40) if i != 5}
+    assert "Widgets 39,939,298 49,404,779 54,842,374" in {s.text for s in lines}
+    assert all("\n" not in s.text for s in lines)
+    # the caption lines (no figures at the end) stay prose, and so does the paragraph after the table
+    kinds = {s.text: s.kind for p in passages for s in p.sentences}
+    assert kinds["Filings by region\nRegion / Area Filings"] == "text"
+    table_passages = [p for p in passages if all(s.kind == "line" for s in p.sentences)]
+    assert len(table_passages) >= 4
+    assert all(len(p.text) <= cfg.table_max_chars for p in table_passages)
+    assert all(p.page == 3 for p in passages)
+    # every pair of neighbouring rows stands whole in some passage (the overlap)
+    for a, b in zip(lines, lines[1:]):
+        if a.end < b.start and a.text != b.text:
+            assert any(p.start <= a.start and b.end <= p.end for p in passages), (a.text, b.text)
+
+
+def test_two_lines_ending_in_figures_are_not_a_table():
+    text = "The office counted filings in 2021\nand again in 2022\nbefore the deadline passed."
+    doc = Document("t", "t.txt", text, (Block(0, len(text)),), "text")
+    passages = chunk_document(doc)
+    assert [s.kind for p in passages for s in p.sentences] == ["text"]
+    assert passages[0].sentences[0].text == text
+
+
+def test_table_detection_can_be_turned_off():
+    doc = table_doc()
+    passages = chunk_document(doc, ChunkConfig(table_min_lines=10**6))
+    assert not any(s.kind == "line" for p in passages for s in p.sentences)
+
+
+def test_markdown_table_bars_count_as_table_lines():
+    from ncmec_qa.chunking import table_runs
+
+    text = "| Country | Reports |\n| :-- | :-- |\n| Alpha | 1,132,270 |\n| Beta | 833,909 |\n| Gamma | 12 |\nAfter."
+    runs = table_runs(text, 0, len(text), 3)
+    assert [(text[a:b], t) for a, b, t in runs] == [
+        ("| Country | Reports |\n| :-- | :-- |", False),
+        ("| Alpha | 1,132,270 |", True), ("| Beta | 833,909 |", True), ("| Gamma | 12 |", True),
+        ("After.", False),
+    ]

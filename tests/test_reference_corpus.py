@@ -130,16 +130,17 @@ def test_eval_counts(reference_eval):
     assert (reference_eval.n_answerable, reference_eval.n_unanswerable) == (30, 10)
 
 
-def test_gold_evidence_in_top_5_for_at_least_24_of_30(reference_eval):
+def test_gold_evidence_in_top_5_for_at_least_25_of_30_and_mrr(reference_eval):
     misses = [r.id for r in reference_eval.results if r.answerable and (r.rank is None or r.rank > 5)]
-    assert reference_eval.hits_at["@5"] >= 24, f"gold in top 5 for {reference_eval.hits_at['@5']}/30; misses: {misses}"
+    assert reference_eval.hits_at["@5"] >= 25, f"gold in top 5 for {reference_eval.hits_at['@5']}/30; misses: {misses}"
+    assert reference_eval.mrr >= 0.68, reference_eval.mrr
 
 
-def test_at_least_7_of_10_unanswerable_abstained(reference_eval):
+def test_at_least_8_of_10_unanswerable_abstained(reference_eval):
     wrong = [r.id for r in reference_eval.results if not r.answerable and r.answered]
-    assert reference_eval.abstained_correct >= 7, f"abstained on {reference_eval.abstained_correct}/10; answered: {wrong}"
+    assert reference_eval.abstained_correct >= 8, f"abstained on {reference_eval.abstained_correct}/10; answered: {wrong}"
 
 
-def test_at_least_24_of_30_answerable_answered(reference_eval):
+def test_at_most_3_of_30_answerable_abstained_on(reference_eval):
     wrong = [r.id for r in reference_eval.results if r.answerable and not r.answered]
-    assert reference_eval.answered_correct >= 24, f"answered {reference_eval.answered_correct}/30; abstained: {wrong}"
+    assert reference_eval.answered_correct >= 27, f"answered {reference_eval.answered_correct}/30; abstained: {wrong}"

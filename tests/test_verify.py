@@ -472,3 +472,36 @@ def test_claimcheck_extensions():
         ).reason
         == "number differs: claim says 30 days, evidence says 90 days"
     )
+
+
+def test_a_chunked_table_gives_line_units_with_caption_and_years_and_one_table_unit():
+    """Table pages are cut into lines by the chunker: each line that reads as a row becomes a unit
+    carrying the caption above the table and its line of years, and the run of lines (with the
+    caption) is one unit more, so that claims with two figures of one table find both together."""
+    from ncmec_qa.chunking import ChunkConfig, chunk_document
+    from ncmec_qa.models import Block, Document, Source
+    from ncmec_qa.verification import VerifyConfig, passage_units
+
+    text = ("The office counts widget reports every year.\n"
+            "Widget Reports by Route\nCY 2021 CY 2022 CY 2023\n"
+            "Mail 1,204 2,400 3,100\nCourier 511 620 702\nTotal 1,715 3,020 3,802\n")
+    doc = Document("w", "w.pdf", text, (Block(0, len(text), page=2),), "pdf")
+    (p,) = chunk_document(doc, ChunkConfig())
+    assert [(s.kind, s.text) for s in p.sentences][1:] == [
+        ("text", "Widget Reports by Route"), ("line", "CY 2021 CY 2022 CY 2023"), ("line", "Mail 1,204 2,400 3,100"),
+        ("line", "Courier 511 620 702"), ("line", "Total 1,715 3,020 3,802")]
+    src = Source("w", "w.pdf", "Widget annual report", "Widget office", "2024", "pdf", "0" * 64)
+    units = passage_units(p, [0.1] * len(p.sentences), src, lambda: text, 0, VerifyConfig(), passage_cosine=0.7)
+    assert not [u for u in units if u.text == "CY 2021 CY 2022 CY 2023"]  # the years head the rows
+    lines = {u.text: u for u in units if u.ref == "line"}
+    assert set(lines) == {"Mail 1,204 2,400 3,100", "Courier 511 620 702", "Total 1,715 3,020 3,802"}
+    for u in lines.values():
+        assert u.context.endswith("\nWidget Reports by Route CY 2021 CY 2022 CY 2023"), u.context
+        assert u.cosine == 0.7  # the passage's cosine, not the bare line's
+        assert text[u.start:u.end] == u.text
+    (table,) = [u for u in units if u.ref == "joined" and "Mail" in u.text]
+    assert table.text == text[text.index("Widget Reports"):text.rindex("3,802") + 5]
+    a = assess("In 2022 there were 2,400 widget reports by mail.", [lines["Mail 1,204 2,400 3,100"]], STATS)
+    assert a.verdict == SUPPORTED, a.reason
+    a = assess("In 2021 there were 2,400 widget reports by mail.", [lines["Mail 1,204 2,400 3,100"]], STATS)
+    assert a.verdict == CONTRADICTED and a.reason.startswith("year differs"), a.reason

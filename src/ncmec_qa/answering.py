@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .models import Answer, AnswerSentence, Citation, Hit, Passage, Sentence, Source
+from .retrieval import years_in
 from .store import content_terms
 
 NOT_ANSWERED = "The corpus does not answer this question; the nearest passages are listed below."
@@ -28,11 +29,11 @@ class AnswerConfig:
     min_chars: int = 25
     lexical_bonus: float = 0.15
     margin: float = 0.12  # keep sentences within this of the best one
-    number_bonus: float = 0.1  # for sentences with digits, when the question asks how many
+    number_bonus: float = 0.1  # for sentences that state an amount, when the question asks how many
     threshold: float = 0.40  # abstain when the best sentence's cosine to the question is below this
-    min_evidence: float = 0.94  # abstain below this reranked top score (mid-plateau on dev; bench/quality.py)
+    min_evidence: float = 0.96  # abstain below this reranked top score (mid-plateau on dev; bench/quality.py)
     check_years: bool = True  # abstain when a year the question names is in none of the retrieved passages
-    check_quantity: bool = True  # abstain when a how-many question finds no sentence with a number
+    check_quantity: bool = True  # abstain when a how-many question finds no sentence stating an amount
 
 
 content_words = content_terms
@@ -56,7 +57,7 @@ class ScoredSentence:
 def usable(s: Sentence, title: str, cfg: AnswerConfig) -> bool:
     """Can this sentence stand as an answer? Not a heading, a question, or the document's own title."""
     text = s.text.strip()
-    if s.kind in ("heading", "table_header") or (s.kind != "row" and len(text) < cfg.min_chars):
+    if s.kind in ("heading", "table_header") or (s.kind not in ("row", "line") and len(text) < cfg.min_chars):
         return False
     if text.endswith("?") or _norm(text) == _norm(title):
         return False
@@ -73,14 +74,27 @@ def score_sentences(
     number_bonus = cfg.number_bonus if asks_quantity(question) else 0.0
     out: list[ScoredSentence] = []
     for rank, h in enumerate(hits[: cfg.passages]):
-        for s, c in zip(h.passage.sentences, cosines(h.passage)):
+        sents = h.passage.sentences
+        lines = [content_words(x.text) for x in sents if x.kind == "line"]
+        common = {w for w in set().union(*lines) if 2 * sum(w in ws for ws in lines) > len(lines)} if lines else set()
+        for i, (s, c) in enumerate(zip(sents, cosines(h.passage))):
             if not usable(s, titles.get(h.passage.source_id, ""), cfg):
                 continue
-            score = float(c) + cfg.lexical_bonus * _overlap(qw, s.text)
-            if number_bonus and _DIGIT.search(s.text):
+            if s.kind == "text" and i + 1 < len(sents) and sents[i + 1].kind == "line" and not _CLOSED.search(s.text):
+                continue  # the caption or column heads of the table below: context, not a statement
+            overlap = _overlap(qw, s.text)
+            if s.kind == "line" and h.cosine is not None and (qw & content_words(s.text)) - common:
+                # a line of a table ("Reddit, Inc. 52,592") means little alone: one that names what the
+                # question names, unlike most of its neighbours, counts as much as its passage
+                c = max(float(c), h.cosine)
+            score = float(c) + cfg.lexical_bonus * overlap
+            if number_bonus and has_figure(s.text):
                 score += number_bonus
             out.append(ScoredSentence(rank, h.passage, s, score, float(c)))
     return sorted(out, key=lambda x: (-x.score, x.hit_rank, x.sentence.start))
+
+
+_CLOSED = re.compile(r"[.!?:;)\]\"”’]\s*$")
 
 
 def _norm(s: str) -> str:
@@ -106,7 +120,6 @@ def select(scored: Sequence[ScoredSentence], cfg: AnswerConfig) -> list[ScoredSe
     return chosen
 
 
-_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
 # "how many …" at the start of the question or of a clause ("In 2022, how many …", "…, and how much …")
 _QUANTITY = re.compile(
     r"(?:^|[,;:]\s*|\band\s+)(?:in \d{4},?\s*)?(?:how (?:many|much|long|often)|what (?:share|proportion|"
@@ -117,7 +130,15 @@ _QUANTITY = re.compile(
 
 def asks_quantity(question: str) -> bool:
     return bool(_QUANTITY.search(question.strip()))
-_DIGIT = re.compile(r"\d")
+
+
+# Digits that name a year ("CY 2023", "in 2022") or a statute ("§ 2258A", "18 U.S.C.") are not an amount.
+_NOT_AMOUNT = re.compile(r"\b(?:CY|FY)?\s?(?:19[5-9]\d|20\d\d)\b|§+\s*[\w.()-]+|\b\d+\s+U\.\s?S\.\s?C\.")
+
+
+def has_figure(text: str) -> bool:
+    """Does `text` state an amount: a digit that is not part of a year or a statute citation?"""
+    return any(c.isdigit() for c in _NOT_AMOUNT.sub(" ", text))
 
 
 def abstention_reason(
@@ -136,10 +157,10 @@ def abstention_reason(
             f"{h.passage.text} {h.passage.section} {sources[h.passage.source_id].title if h.passage.source_id in sources else ''}"
             for h in hits
         )
-        missing = [y for y in dict.fromkeys(_YEAR.findall(question)) if y not in seen]
+        missing = [y for y in years_in(question) if y not in seen]
         if missing:
             return f"no retrieved passage mentions {', '.join(missing)}"
-    if cfg.check_quantity and asks_quantity(question) and not any(_DIGIT.search(c.sentence.text) for c in chosen):
+    if cfg.check_quantity and asks_quantity(question) and not any(has_figure(c.sentence.text) for c in chosen):
         return "the question asks for a number and no retrieved sentence gives one"
     return None
 

@@ -6,13 +6,16 @@ pieces, about 1,000 characters of English prose; numbers and citations cost more
 a heading starts a new passage and is kept in it, and within a long run
 passages slide over each other by about `overlap` of their size (so a statement
 that straddles two passages stands whole in a third). Table rows from CSV and JSON are a
-passage each.
+passage each. A table printed as text (three or more lines in a row that each end in figures,
+as on the PDF pages of counts by company or country) is cut into its lines, each a unit of its
+own (kind "line"), packed into passages of at most `table_max_chars`: MiniLM reads a few rows
+under the document's title far better than a page of forty, and an answer can quote one row.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from .models import Block, Document, Passage, Sentence
@@ -20,10 +23,15 @@ from .models import Block, Document, Passage, Sentence
 
 @dataclass(frozen=True)
 class ChunkConfig:
-    version: int = 2  # bump when the chunking code changes what it makes (invalidates reuse)
+    version: int = 3  # bump when the chunking code changes what it makes (invalidates reuse)
     max_chars: int = 700
     overlap: float = 0.5  # share of max_chars that the next passage repeats
     max_sentence_chars: int = 400
+    # A run of `table_min_lines` or more lines that each end in figures ("India  8,923,738",
+    # "Images 39,939,298 49,404,779") is a table printed as text: each line is a unit of its
+    # own (kind "line") and such lines pack into passages of at most `table_max_chars`.
+    table_min_lines: int = 3
+    table_max_chars: int = 250
 
 
 @lru_cache(maxsize=1)
@@ -93,22 +101,65 @@ def split_sentences(text: str, start: int, end: int, limit: int = 400) -> list[t
     return spans
 
 
+# A label (or nothing) followed by one or more figures, optionally closed by a table bar.
+_TABLE_LINE = re.compile(r"^[^\n]{0,120}?(?:^|\s|\|)[$]?\d[\d,.]*%?(?:\s+[$]?\d[\d,.]*%?)*\s*\|?\s*$")
+
+
+def table_runs(text: str, start: int, end: int, min_lines: int) -> list[tuple[int, int, bool]]:
+    """text[start:end] cut into (start, end, is_table) stretches: runs of `min_lines` or more
+    consecutive lines that each end in figures are tables, the rest is prose."""
+    lines: list[tuple[int, int, bool]] = []
+    pos = start
+    while pos < end:
+        nl = text.find("\n", pos, end)
+        stop = end if nl < 0 else nl
+        lines.append((pos, stop, bool(text[pos:stop].strip()) and bool(_TABLE_LINE.match(text[pos:stop]))))
+        pos = stop + 1
+    out: list[tuple[int, int, bool]] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and lines[j][2]:
+            j += 1
+        if j - i >= min_lines:
+            out.extend((a, b, True) for a, b, _ in lines[i:j])
+            i = j
+            continue
+        k = max(j, i + 1)
+        a, b = lines[i][0], lines[k - 1][1]
+        if out and not out[-1][2]:
+            a = out.pop()[0]
+        out.append((a, b, False))
+        i = k
+    return out
+
+
 def _units(doc: Document, cfg: ChunkConfig) -> list[tuple[int, int, Block]]:
     units = []
     for b in doc.blocks:
         if b.kind in ("heading", "row", "table_header"):
             units.append((*_trim(doc.text, b.start, b.end), b))
-        else:
-            units.extend((s, e, b) for s, e in split_sentences(doc.text, b.start, b.end, cfg.max_sentence_chars))
+            continue
+        for a, z, is_table in table_runs(doc.text, b.start, b.end, cfg.table_min_lines):
+            if is_table:
+                s, e = _trim(doc.text, a, z)
+                if s < e:
+                    units.append((s, e, replace(b, start=s, end=e, kind="line")))
+            else:
+                units.extend((s, e, b) for s, e in split_sentences(doc.text, a, z, cfg.max_sentence_chars))
     return units
 
 
-def _overlap_tail(group: list[tuple[int, int, Block]], next_end: int, cfg: ChunkConfig) -> list[tuple[int, int, Block]]:
+def _limit(unit: tuple[int, int, Block], cfg: ChunkConfig) -> int:
+    return cfg.table_max_chars if unit[2].kind == "line" else cfg.max_chars
+
+
+def _overlap_tail(group: list[tuple[int, int, Block]], next_end: int, limit: int, cfg: ChunkConfig) -> list[tuple[int, int, Block]]:
     """The trailing sentences of `group` that the next passage repeats (sliding window)."""
-    budget = int(cfg.max_chars * cfg.overlap)
+    budget = int(limit * cfg.overlap)
     tail: list[tuple[int, int, Block]] = []
     for u in reversed(group):
-        if u[2].kind == "heading" or group[-1][1] - u[0] > budget or next_end - u[0] > cfg.max_chars:
+        if u[2].kind == "heading" or group[-1][1] - u[0] > budget or next_end - u[0] > limit:
             break
         tail.insert(0, u)
     return tail if len(tail) < len(group) else tail[1:]
@@ -150,9 +201,9 @@ def chunk_document(doc: Document, cfg: ChunkConfig = ChunkConfig()) -> list[Pass
             if one_row_each or new_section or moved:
                 emit(group)
                 group = []
-            elif size > cfg.max_chars and not only_headings:
+            elif size > _limit(unit, cfg) and not only_headings:
                 emit(group)
-                group = _overlap_tail(group, e, cfg)
+                group = _overlap_tail(group, e, _limit(unit, cfg), cfg)
         group.append(unit)
     emit(group)
     return passages

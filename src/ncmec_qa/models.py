@@ -96,7 +96,7 @@ class Hit:
     score: float
     dense_rank: int | None = None
     lexical_rank: int | None = None
-    cosine: float | None = None  # the dense similarity, when the dense retriever saw it
+    cosine: float | None = None  # the passage's cosine to the query, when the dense retriever or the reranker saw it
     reranked: bool = False  # `score` is the reranker's (comparable across queries), not a fusion score
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,13 +1,15 @@
-"""Hybrid retrieval: dense (faiss) and lexical (FTS5 BM25) rankings fused by reciprocal rank.
+"""Hybrid retrieval: dense (faiss) and lexical (FTS5 BM25) rankings fused by reciprocal rank,
+then reranked (see `RetrievalConfig`).
 
-Queries are rewritten deterministically before the lexical search (see `expand_query`),
-and results can be filtered by source id.
+Queries are rewritten deterministically before the lexical search (see `expand_query`); a
+question that asks two things ("…, and how …?") is also searched part by part; results can be
+filtered by source id.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -16,6 +18,12 @@ from .models import Hit, Passage
 from .store import Index, content_terms
 
 RRF_K = 60
+_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
+
+
+def years_in(text: str) -> list[str]:
+    """The years (1950–2099) that `text` names, in order, without repeats."""
+    return list(dict.fromkeys(_YEAR.findall(text)))
 
 # Deterministic rewrites: the same thing written two ways in this corpus.
 _SYNONYMS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -24,6 +32,35 @@ _SYNONYMS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bcsam\b", re.I), "CSAM child sexual abuse material child pornography"),
     (re.compile(r"\bIP\b"), "IP Internet Protocol address"),
 )
+
+
+# ", and how …" / ", and is …" / "; " between two questions
+_PARTS = re.compile(
+    r",\s+(?:and|but)\s+(?=(?:how|what|which|who|whom|whose|when|where|why|is|are|does|do|did|can|could|may|must|"
+    r"should|will|would)\b)|;\s+",
+    re.I,
+)
+
+
+def question_parts(q: str) -> list[str]:
+    """The parts of a question that asks two things at once, or [q]. Each part must be a clause
+    of four words or more ("Which registries, and which offices, file …?" is one question)."""
+    parts = [p.strip() for p in _PARTS.split(q)]
+    return parts if len(parts) > 1 and all(len(p.split()) >= 4 for p in parts) else [q]
+
+
+def interleave(rankings: Sequence[Sequence[Hit]], k: int) -> list[Hit]:
+    """Round-robin over rankings, each passage once, in the order first met. Scores still fall
+    with rank: a passage's score is capped by the one above it."""
+    out: list[Hit] = []
+    seen: set[str] = set()
+    for i in range(max((len(r) for r in rankings), default=0)):
+        for r in rankings:
+            if i < len(r) and r[i].passage.passage_id not in seen:
+                seen.add(r[i].passage.passage_id)
+                h = r[i]
+                out.append(h if not out or h.score <= out[-1].score else replace(h, score=out[-1].score))
+    return out[:k]
 
 
 def expand_query(q: str) -> str:
@@ -42,11 +79,18 @@ class RetrievalConfig:
     lexical_weight: float = 1.0
     expand: bool = True
     # Rerank the fused top candidates by passage cosine, best-sentence cosine and the
-    # share of the query's rarer words (IDF-weighted) that the passage contains.
+    # share of the query's rarer words (IDF-weighted) that the passage, with its title and
+    # section, contains; a passage is moved up by `w_year` when it (or its title) names
+    # every year the query names and down by as much when it names only other years.
     rerank_depth: int = 30  # 0 turns reranking off
     w_passage: float = 1.0
     w_sentence: float = 0.5
     w_coverage: float = 0.5
+    w_year: float = 0.1
+    coverage_context: bool = True
+    # A question of two parts ("How long …, and what changed in 2024?") is also searched part
+    # by part, and the three rankings are interleaved, so each part finds its own evidence.
+    split_parts: bool = True
 
 
 def rrf(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int) -> list[tuple[int, float]]:
@@ -75,7 +119,9 @@ class Retriever:
         qterms = content_terms(query)
         idf = self.index.idf(qterms)
         total = sum(idf.values()) or 1.0
+        years = set(years_in(query))
         vecs = self.index.vectors
+        contexts = dict(zip(rowids, self.index.contexts(rowids))) if (cfg.coverage_context or years) else {}
         out = []
         for rid in rowids:
             p = records[rid]
@@ -83,12 +129,25 @@ class Retriever:
             sc = self.sentence_cosines(qv, p)
             usable = [c for c, s in zip(sc, p.sentences) if s.kind not in ("heading", "table_header") and len(s.text) >= 25]
             best = float(max(usable)) if usable else pc
-            cov = sum(idf[t] for t in qterms & content_terms(p.text)) / total
-            out.append((rid, cfg.w_passage * pc + cfg.w_sentence * best + cfg.w_coverage * cov))
+            seen = f"{contexts[rid]}\n{p.text}" if cfg.coverage_context else p.text
+            cov = sum(idf[t] for t in qterms & content_terms(seen)) / total
+            score = cfg.w_passage * pc + cfg.w_sentence * best + cfg.w_coverage * cov
+            if years and cfg.w_year:
+                named = set(years_in(f"{contexts[rid]}\n{p.text}"))
+                score += cfg.w_year if years <= named else -cfg.w_year if named and not years & named else 0.0
+            out.append((rid, score))
         return sorted(out, key=lambda x: (-x[1], x[0]))
 
     def search(self, query: str, k: int = 10, sources: set[str] | None = None, exclude: set[str] | None = None,
                qv: np.ndarray | None = None) -> list[Hit]:
+        parts = question_parts(query) if self.cfg.split_parts else [query]
+        if len(parts) == 1:
+            return self._search(query, k, sources, exclude, qv)
+        whole = self._search(query, k, sources, exclude, qv)
+        return interleave([whole] + [self._search(p, k, sources, exclude) for p in parts], k)
+
+    def _search(self, query: str, k: int, sources: set[str] | None, exclude: set[str] | None,
+                qv: np.ndarray | None = None) -> list[Hit]:
         cfg = self.cfg
         depth = max(cfg.depth, k) * (4 if (sources or exclude) else 1)
         dense: list[tuple[int, float]] = []
@@ -123,7 +182,10 @@ class Retriever:
             p = records.get(rid)
             if p is None or (sources and p.source_id not in sources) or (exclude and p.source_id in exclude):
                 continue
-            hits.append(Hit(p, score, dense_rank.get(rid), lex_rank.get(rid), dense_score.get(rid), rid in reranked))
+            cos = dense_score.get(rid)
+            if cos is None and rid in reranked:
+                cos = float(np.asarray(self.index.vectors[rid - 1]) @ qv)
+            hits.append(Hit(p, score, dense_rank.get(rid), lex_rank.get(rid), cos, rid in reranked))
             if len(hits) >= k:
                 break
         return hits

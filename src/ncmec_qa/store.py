@@ -287,8 +287,17 @@ class Index:
         r = self.db.execute("SELECT rowid FROM passages WHERE passage_id = ?", (passage_id,)).fetchone()
         return int(r[0]) if r else None
 
-    def contexts(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT context FROM passages ORDER BY rowid")]
+    def contexts(self, rowids: Iterable[int] | None = None) -> list[str]:
+        """The title and section stored beside each passage: all of them in index order, or
+        those of `rowids` in the order given."""
+        if rowids is None:
+            return [r[0] for r in self.db.execute("SELECT context FROM passages ORDER BY rowid")]
+        ids = list(rowids)
+        got: dict[int, str] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            got.update(self.db.execute(f"SELECT rowid, context FROM passages WHERE rowid IN ({','.join('?' * len(part))})", part))
+        return [got.get(r, "") for r in ids]
 
     def all_passages(self) -> list[Passage]:
         """Every passage, in index order."""

@@ -29,6 +29,8 @@ Thresholds were fitted on the 30 dev claims (eval/claims.jsonl); see docs/benchm
 
 from __future__ import annotations
 
+import numpy as np
+
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -684,9 +686,24 @@ def _caption(block: str, upto: int) -> str:
     return " ".join(ln for ln in lines if ln and not _figures(ln) and not _HEADER_YEARS.fullmatch(ln))
 
 
+def _caption_above(text: str, max_lines: int = 4) -> str:
+    """The lines without figures just above the table that ends `text` (its caption), skipping
+    the table's own rows and its line of years; "" when a blank line or prose comes first."""
+    lines = text.rstrip().split("\n")
+    while lines and (_is_row(lines[-1].strip()) or _HEADER_YEARS.fullmatch(lines[-1].strip())):
+        lines.pop()
+    out: list[str] = []
+    while lines and len(out) < max_lines:
+        ln = lines.pop().strip()
+        if not ln or _figures(ln) or _TERMINAL.search(ln):
+            break
+        out.insert(0, ln)
+    return " ".join(out)
+
+
 def _joins_previous(prev: Sentence, cur_text: str) -> bool:
     """Did pysbd cut a statement in two here ("Nothing in subsections (a) or" | "(b) requires …")?"""
-    if prev.kind in ("heading", "table_header", "row"):
+    if prev.kind in ("heading", "table_header", "row", "line"):
         return False
     if closed_list(cur_text) and re.match(r"(?:must\s+be\s+)?one\s+of|(?:possible|valid|allowed)", cur_text, re.I):
         return True  # "The type of event …" + "One of: Login Registration …"
@@ -706,9 +723,12 @@ def passage_units(
     doc_text: Callable[[], str | None],
     rank: int,
     cfg: VerifyConfig,
+    passage_cosine: float = 0.0,
 ) -> list[Unit]:
     """The quotable units of one passage (see the module docstring). Table lines carry
-    `ref="line"` so that the caller may give them a cosine of their own."""
+    `ref="line"` so that the caller may give them a cosine of their own; a line that the
+    chunker cut out of a table page starts from the cosine of its passage (the table with its
+    title), as a line inside a multi-line block starts from the block's."""
     label = short_label(source, p)
     doc_year = _doc_year(source)
     sec = p.section if p.section and not p.section.startswith("row ") else ""
@@ -733,8 +753,19 @@ def passage_units(
         if i == 0 and p.start > 0 and re.match(r"[a-z]", text) and "\n" not in text:
             continue  # the tail of a statement cut by the passage boundary: an overlapping passage has it whole
         a, b, cos = s.start, s.end, cos_of[i]
+        if s.kind == "line" and _HEADER_YEARS.fullmatch(text):
+            continue  # a table's line of years: context of the rows below, not a statement
+        if s.kind == "line" and _is_row(text):  # a line of a table printed as text (see chunking)
+            header = _header_before(span(p.start, a), a - p.start)
+            caption = _caption_above(span(p.start, a))
+            if not (header and caption):
+                doc = doc_text() or ""
+                header = header or _header_before(doc, a)
+                caption = caption or _caption_above(doc[max(0, a - 1500) : a])
+            out.append(unit(a, b, max(cos, passage_cosine), " ".join(x for x in (caption, header) if x), ref="line"))
+            continue
         j = f = i
-        if s.kind != "row":
+        if s.kind not in ("row", "line"):
             # join what pysbd cut: back to the start of the statement (a list's lead-in included) …
             while (
                 j > 0
@@ -789,6 +820,21 @@ def passage_units(
             out.append(unit(a, b, cos, hdr))
             continue
         out.append(unit(a, b, cos, ref="joined" if (j, f) != (i, i) else None))
+    # A table the chunker cut into lines is also one unit, with the caption above it in the passage,
+    # so that a claim with two figures of one table ("36,210,368 reports, 35,944,826 of them from …")
+    # finds both in one place.
+    i = 0
+    while i < len(sents):
+        if sents[i].kind != "line":
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(sents) and sents[j + 1].kind == "line":
+            j += 1
+        first = i - 1 if i > 0 and sents[i - 1].kind == "text" and not _figures(sents[i - 1].text) else i
+        if j > i:
+            out.append(unit(sents[first].start, sents[j].end, max([passage_cosine, *cos_of[first : j + 1]]), ref="joined"))
+        i = j + 1
     return out
 
 
@@ -884,7 +930,8 @@ def collect_units(
         p = passages[rid]
         src = srcs.get(p.source_id) or Source(p.source_id, p.file, p.source_id, "", "", "", "")
         cos = ws.retriever.sentence_cosines(qv, p)
-        for u in passage_units(p, list(cos), src, doc_text(p.source_id), rank, cfg):
+        pc = float(np.asarray(ws.index.vectors[rid - 1]) @ qv)
+        for u in passage_units(p, list(cos), src, doc_text(p.source_id), rank, cfg, pc):
             old = units.get(u.key)
             if old is None or u.cosine > old.cosine:
                 units[u.key] = u if old is None else replace(u, rank=min(u.rank, old.rank))

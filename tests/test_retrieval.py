@@ -1,0 +1,174 @@
+"""Retrieval pieces: years, two-part questions, interleaving, and the reranker's year and title terms."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from conftest import open_workspace, write_tiny_corpus
+from ncmec_qa.answering import AnswerConfig, answer_question, has_figure
+from ncmec_qa.models import Hit, Passage, Sentence, Source
+from ncmec_qa.retrieval import RetrievalConfig, Retriever, interleave, question_parts, years_in
+
+
+def test_years_in_names_each_year_once_in_order():
+    assert years_in("From 2019 to 2023 (and 2019 again), not 1899 or 12023 or 2150.") == ["2019", "2023"]
+    assert years_in("no years here, only 52,592 and § 2258A") == []
+
+
+@pytest.mark.parametrize("question, parts", [
+    ("How long must records be kept, and can that period be extended?",
+     ["How long must records be kept", "can that period be extended?"]),
+    ("What does the office file; when is it due?", ["What does the office file", "when is it due?"]),
+    ("What fines apply for a first offence versus repeat offences?", None),
+    ("Which registries, and which offices, file reports?", None),  # "and which" inside one question
+    ("Does the law require scanning, or only reporting what is found?", None),
+])
+def test_question_parts(question, parts):
+    assert question_parts(question) == (parts or [question])
+
+
+def _hit(pid: str, score: float = 1.0) -> Hit:
+    return Hit(Passage(pid, "s", "f", 0, 1, "x", sentences=(Sentence(0, 1, "x"),)), score)
+
+
+def test_interleave_takes_turns_and_keeps_the_first_occurrence():
+    a = [_hit("a1", 1.2), _hit("a2", 1.1), _hit("a3", 0.9)]
+    b = [_hit("b1", 1.4), _hit("a1", 1.3), _hit("b3", 0.5)]
+    c = [_hit("c1", 1.0)]
+    got = interleave([a, b, c], 10)
+    assert [h.passage.passage_id for h in got] == ["a1", "b1", "c1", "a2", "a3", "b3"]
+    # scores fall with rank: each is capped by the one above it
+    assert [h.score for h in got] == [1.2, 1.2, 1.0, 1.0, 0.9, 0.5]
+    assert [h.passage.passage_id for h in interleave([a, b, c], 2)] == ["a1", "b1"]
+
+
+YEARLY = {
+    "filings-2021": ("filings-2021.md", "# Widget filings\n\nThe office received 4,100 widget filings from the north region in 2021.\n"),
+    "filings-2022": ("filings-2022.md", "# Widget filings\n\nThe office received 5,300 widget filings from the north region in 2022.\n"),
+}
+
+
+@pytest.fixture
+def yearly_ws(tmp_path):
+    corpus = write_tiny_corpus(tmp_path, only=["tiny-notes"])
+    for sid, (file, text) in YEARLY.items():
+        corpus.add(sid, file, text.encode(), "markdown")
+    ws = open_workspace(corpus, tmp_path / "index")
+    assert not ws.build().failures
+    yield ws
+    ws.index.close()
+
+
+def _scores(ws, cfg: RetrievalConfig, query: str) -> dict[str, float]:
+    r = Retriever(ws.index, ws.embed_query, cfg)
+    return {h.passage.source_id: h.score for h in r.search(query, k=10)}
+
+
+def test_reranker_moves_the_passage_of_the_asked_year_up_and_other_years_down(yearly_ws):
+    q = "How many widget filings did the office receive from the north region in 2022?"
+    on = _scores(yearly_ws, RetrievalConfig(w_year=0.1), q)
+    off = _scores(yearly_ws, RetrievalConfig(w_year=0.0), q)
+    assert on["filings-2022"] == pytest.approx(off["filings-2022"] + 0.1)
+    assert on["filings-2021"] == pytest.approx(off["filings-2021"] - 0.1)
+    assert max(on, key=on.get) == "filings-2022"
+    # a passage that names no year at all is left alone
+    assert on["tiny-notes"] == pytest.approx(off["tiny-notes"])
+
+
+def test_coverage_counts_the_words_of_the_title(yearly_ws, tiny_corpus=None):
+    ws = yearly_ws
+    m = ws.manifest
+    titled = [replace(s, title="Quarterly zeppelin ledger") if s.id == "filings-2021" else s for s in m.sources]
+    q = "zeppelin ledger"
+    with_ctx = _scores(ws, RetrievalConfig(coverage_context=True, w_year=0), q)
+    without = _scores(ws, RetrievalConfig(coverage_context=False, w_year=0), q)
+    # the stored context is the title the index was built with ("filings-2021"), so build again with the new one
+    from ncmec_qa.manifest import save_manifest
+
+    save_manifest(m.with_sources(titled))
+    ws.__dict__.pop("manifest", None)
+    ws.build()
+    with_ctx2 = _scores(ws, RetrievalConfig(coverage_context=True, w_year=0), q)
+    without2 = _scores(ws, RetrievalConfig(coverage_context=False, w_year=0), q)
+    assert with_ctx == pytest.approx(without)  # no passage's title has the words yet
+    gain = with_ctx2["filings-2021"] - without2["filings-2021"]
+    assert gain == pytest.approx(RetrievalConfig().w_coverage)  # both query words are in the title: full coverage
+    assert with_ctx2["filings-2022"] == pytest.approx(without2["filings-2022"])
+
+
+def test_split_parts_searches_each_part_and_interleaves(yearly_ws):
+    q = "How many widget filings came in 2021, and how many in 2022?"
+    r = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig(split_parts=True))
+    whole = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig())._search(q, 10, None, None)
+    part1 = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig())._search(question_parts(q)[0], 10, None, None)
+    part2 = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig())._search(question_parts(q)[1], 10, None, None)
+    got = r.search(q, k=10)
+    assert [h.passage.passage_id for h in got] == [h.passage.passage_id for h in interleave([whole, part1, part2], 10)]
+    assert got[0].passage.passage_id == whole[0].passage.passage_id
+
+
+# -- answers to "how many" must state an amount -------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("CY 2021 CY 2022 CY 2023", False),
+    ("See 18 U.S.C. § 2258A(b)(4).", False),
+    ("The office received 5,300 filings in 2022.", True),
+    ("within 90 days", True),
+    ("North region  8,923,738", True),
+    ("Filings by region", False),
+])
+def test_has_figure(text, expected):
+    assert has_figure(text) is expected
+
+
+def _answer(question: str, sentences: list[str]):
+    text = " ".join(sentences)
+    spans, pos = [], 0
+    for s in sentences:
+        spans.append(Sentence(pos, pos + len(s), s))
+        pos += len(s) + 1
+    p = Passage("doc:0-1", "doc", "doc.txt", 0, len(text), text, sentences=tuple(spans))
+    src = Source("doc", "doc.txt", "A document", "A publisher", "2024", "text", "0" * 64)
+    hit = Hit(p, 2.0, reranked=True)
+    import numpy as np
+
+    return answer_question(question, [hit], {"doc": src}, lambda _p: np.full(len(spans), 0.8), AnswerConfig())
+
+
+def test_a_how_many_question_answered_only_by_years_abstains():
+    a = _answer("How many widget filings were tagged as urgent in 2022?",
+                ["The chart below shows widget filings received in CY 2021 and CY 2022."])
+    assert not a.answered
+    assert "asks for a number" in a.reason
+    b = _answer("How many widget filings were received in 2022?",
+                ["The office received 5,300 widget filings in 2022."])
+    assert b.answered and b.answer[0].text == "The office received 5,300 widget filings in 2022."
+
+
+def test_a_table_row_that_names_what_the_question_names_is_the_answer():
+    """Rows of a chunked table count as much as their passage when they share a word with the
+    question; the caption above the rows is context, never an answer sentence."""
+    import numpy as np
+
+    rows = ["Filings by Office", "Northfield Office 52,592", "Redmont Office 470", "Southgate Office 1,299"]
+    text = "\n".join(rows)
+    spans, pos = [], 0
+    for r in rows:
+        spans.append(Sentence(pos, pos + len(r), r, "text" if r == rows[0] else "line"))
+        pos += len(r) + 1
+    p = Passage("doc:0-1", "doc", "doc.pdf", 0, len(text), text, page=4, sentences=tuple(spans))
+    src = Source("doc", "doc.pdf", "Widget filings by office, 2022", "A publisher", "2024", "pdf", "0" * 64)
+    own = np.array([0.70, 0.20, 0.25, 0.22])  # the caption alone reads closest to the question
+    hit = Hit(p, 2.0, cosine=0.65, reranked=True)
+    a = answer_question("How many widget filings came from the Northfield office?", [hit], {"doc": src},
+                        lambda _p: own, AnswerConfig())
+    assert a.answered, a.reason
+    assert [s.text for s in a.answer] == ["Northfield Office 52,592"]
+    c = a.sources[0]
+    assert (c.start, c.end) == (text.index("Northfield"), text.index("52,592") + 6)
+    # without a passage cosine the row keeps its own (low) cosine and the answer is withheld
+    b = answer_question("How many widget filings came from the Northfield office?", [replace(hit, cosine=None)],
+                        {"doc": src}, lambda _p: own, AnswerConfig())
+    assert not b.answered
