@@ -2,6 +2,7 @@
 
     python bench/quality.py                 # dev questions + SciFact; writes docs/benchmarks.md
     python bench/quality.py --scifact-limit 300 --no-write   # a quicker look
+    python bench/quality.py --work bench/.work   # keep the indexes; the next run re-embeds nothing unchanged
 
 Configurations compare, on the same passages: lexical only (SQLite FTS5 BM25), dense
 only (MiniLM, exact search), the RRF hybrid, the hybrid with query rewriting, and the
@@ -21,6 +22,7 @@ import math
 import os
 import platform
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -48,9 +50,11 @@ CONFIGS: dict[str, RetrievalConfig] = {
     "dense (MiniLM, exact)": RetrievalConfig(mode="dense", rerank_depth=0),
     "hybrid RRF k=60": RetrievalConfig(mode="hybrid", rerank_depth=0, expand=False),
     "hybrid RRF + query rewriting": RetrievalConfig(mode="hybrid", rerank_depth=0, expand=True),
-    "+ rerank: cosines, coverage of the text": replace(DEFAULT, w_year=0.0, coverage_context=False, split_parts=False),
-    "+ coverage of title and section": replace(DEFAULT, w_year=0.0, split_parts=False),
-    "+ years named": replace(DEFAULT, split_parts=False),
+    "+ rerank: cosines, coverage of the text": replace(DEFAULT, w_year=0.0, coverage_context=False, w_sentence_words=0.0,
+                                                      split_parts=False),
+    "+ coverage of title and section": replace(DEFAULT, w_year=0.0, w_sentence_words=0.0, split_parts=False),
+    "+ years named": replace(DEFAULT, w_sentence_words=0.0, split_parts=False),
+    "+ best sentence by cosine and words": replace(DEFAULT, split_parts=False),
     "+ two-part questions split (default)": DEFAULT,
 }
 DEFAULT_ROW = "+ two-part questions split (default)"
@@ -265,24 +269,29 @@ def main() -> None:
     ap.add_argument("--no-chunking-row", action="store_true", help="skip the index whose tables are chunked as prose")
     ap.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md", help="the file whose section is replaced")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--work", type=Path, default=None,
+                    help="Folder for the documents and indexes the run builds (default: a new temporary folder). "
+                         "The builds are incremental, so a second run with the same folder embeds only what changed.")
     args = ap.parse_args()
     cmd = "python bench/quality.py " + " ".join(sys.argv[1:])
-    tmp = Path(tempfile.mkdtemp(prefix="ncmec-qa-quality-"))
+    tmp = args.work or Path(tempfile.mkdtemp(prefix="ncmec-qa-quality-"))
+    tmp.mkdir(parents=True, exist_ok=True)
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    log(f"working folder: {tmp}")
 
     ws = Workspace.open(corpus=ROOT / "corpus/sources.toml", index=args.index or tmp / "ref-index", model=args.model)
     if not args.index:
         log("building the reference index …")
         ws.build(log=log)
     questions = load_questions(args.questions)
-    prose_ws = None
+    prose_ws = sws = None
     if not args.no_chunking_row:
         prose_ws = Workspace.open(corpus=ROOT / "corpus/sources.toml", index=tmp / "prose-tables-index", model=args.model,
                                   chunking=PROSE_TABLES)
         log("building the reference index with table pages chunked as prose …")
         prose_ws.build(log=log)
     dev = dev_rows(ws, questions, Bm25sBaseline(ws.index), prose_ws)
-    curve = abstention_curve(ws, questions, [0.0, 0.85, 0.90, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 1.0, 1.05, 1.1])
+    curve = abstention_curve(ws, questions, [0.0, 0.90, 0.94, 0.96, 0.97, 0.98, 0.99, 1.0, 1.01, 1.02, 1.05, 1.1])
     sections = [
         f"## Retrieval and answer quality\n\nProduced by `{cmd.strip()}` on {dt.date.today()} "
         f"({os.cpu_count()} CPUs; {versions()}).\n",
@@ -321,6 +330,11 @@ def main() -> None:
     if not args.no_write:
         write_section("quality", text, args.output)
         log(f"wrote the quality section of {args.output}")
+    if args.work is None:
+        for w in (ws, prose_ws, sws):
+            if w is not None and "index" in w.__dict__:
+                w.index.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ class AnswerConfig:
     margin: float = 0.12  # keep sentences within this of the best one
     number_bonus: float = 0.1  # for sentences that state an amount, when the question asks how many
     threshold: float = 0.40  # abstain when the best sentence's cosine to the question is below this
-    min_evidence: float = 0.96  # abstain below this reranked top score (mid-plateau on dev; bench/quality.py)
+    min_evidence: float = 0.99  # abstain below this reranked top score (mid-plateau on dev; bench/quality.py)
     check_years: bool = True  # abstain when a year the question names is in none of the retrieved passages
     check_quantity: bool = True  # abstain when a how-many question finds no sentence stating an amount
 

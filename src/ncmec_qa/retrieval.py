@@ -78,16 +78,18 @@ class RetrievalConfig:
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     expand: bool = True
-    # Rerank the fused top candidates by passage cosine, best-sentence cosine and the
-    # share of the query's rarer words (IDF-weighted) that the passage, with its title and
-    # section, contains; a passage is moved up by `w_year` when it (or its title) names
-    # every year the query names and down by as much when it names only other years.
+    # Rerank the fused top candidates by passage cosine, the best sentence (its cosine plus
+    # its share of the query's words) and the share of the query's rarer words (IDF-weighted)
+    # that the passage, with its title and section, contains; a passage is moved up by
+    # `w_year` when it (or its title) names every year the query names and down by as much
+    # when it names only other years.
     rerank_depth: int = 30  # 0 turns reranking off
     w_passage: float = 1.0
     w_sentence: float = 0.5
     w_coverage: float = 0.5
     w_year: float = 0.1
     coverage_context: bool = True
+    w_sentence_words: float = 0.3  # the best sentence is the best by cosine + this × its IDF-weighted word coverage
     # A question of two parts ("How long …, and what changed in 2024?") is also searched part
     # by part, and the three rankings are interleaved, so each part finds its own evidence.
     split_parts: bool = True
@@ -127,8 +129,13 @@ class Retriever:
             p = records[rid]
             pc = float(np.asarray(vecs[rid - 1]) @ qv)
             sc = self.sentence_cosines(qv, p)
-            usable = [c for c, s in zip(sc, p.sentences) if s.kind not in ("heading", "table_header") and len(s.text) >= 25]
-            best = float(max(usable)) if usable else pc
+            usable = [(float(c), s) for c, s in zip(sc, p.sentences)
+                      if s.kind not in ("heading", "table_header") and len(s.text) >= 25]
+            if cfg.w_sentence_words:  # the best sentence by cosine plus its share of the query's words
+                best = max((c + cfg.w_sentence_words * sum(idf[t] for t in qterms & content_terms(s.text)) / total
+                            for c, s in usable), default=pc)
+            else:
+                best = max((c for c, _ in usable), default=pc)
             seen = f"{contexts[rid]}\n{p.text}" if cfg.coverage_context else p.text
             cov = sum(idf[t] for t in qterms & content_terms(seen)) / total
             score = cfg.w_passage * pc + cfg.w_sentence * best + cfg.w_coverage * cov
