@@ -2,8 +2,11 @@
 
 Sentences of the top passages are scored by cosine similarity to the question plus a
 small bonus for the question's content words they contain; the best few are kept
-(never a heading, at most two from one passage, no near-repeats). The answer is
-withheld when the best evidence is weaker than a threshold fitted on the dev questions.
+(never a heading or a table's caption, at most two from one passage, no near-repeats). A
+line of a table read alone says little, so one that names what the question names counts
+as much as its passage. The answer is withheld when the best evidence is weaker than a
+threshold fitted on the dev questions, when the question names a year that no retrieved
+passage names, or when it asks how many and no sentence states an amount.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ def score_sentences(
     for rank, h in enumerate(hits[: cfg.passages]):
         sents = h.passage.sentences
         lines = [content_words(x.text) for x in sents if x.kind == "line"]
-        common = {w for w in set().union(*lines) if 2 * sum(w in ws for ws in lines) > len(lines)} if lines else set()
+        common = {w for w in set().union(*lines) if 2 * sum(w in t for t in lines) > len(lines)} if lines else set()
         for i, (s, c) in enumerate(zip(sents, cosines(h.passage))):
             if not usable(s, titles.get(h.passage.source_id, ""), cfg):
                 continue

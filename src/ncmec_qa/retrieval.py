@@ -131,11 +131,9 @@ class Retriever:
             sc = self.sentence_cosines(qv, p)
             usable = [(float(c), s) for c, s in zip(sc, p.sentences)
                       if s.kind not in ("heading", "table_header") and len(s.text) >= 25]
-            if cfg.w_sentence_words:  # the best sentence by cosine plus its share of the query's words
-                best = max((c + cfg.w_sentence_words * sum(idf[t] for t in qterms & content_terms(s.text)) / total
-                            for c, s in usable), default=pc)
-            else:
-                best = max((c for c, _ in usable), default=pc)
+            # the best sentence: its cosine plus its share of the query's words
+            best = max((c + cfg.w_sentence_words * sum(idf[t] for t in qterms & content_terms(s.text)) / total
+                        for c, s in usable), default=pc)
             seen = f"{contexts[rid]}\n{p.text}" if cfg.coverage_context else p.text
             cov = sum(idf[t] for t in qterms & content_terms(seen)) / total
             score = cfg.w_passage * pc + cfg.w_sentence * best + cfg.w_coverage * cov
