@@ -100,7 +100,7 @@ def test_coverage_counts_the_words_of_the_title(yearly_ws, tiny_corpus=None):
 
 def test_split_parts_searches_each_part_and_interleaves(yearly_ws):
     q = "How many widget filings came in 2021, and how many in 2022?"
-    r = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig(split_parts=True))
+    r = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig(split_parts=True, part_min_score=float("-inf")))
     whole = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig())._search(q, 10, None, None)
     part1 = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig())._search(question_parts(q)[0], 10, None, None)
     part2 = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig())._search(question_parts(q)[1], 10, None, None)
@@ -172,3 +172,20 @@ def test_a_table_row_that_names_what_the_question_names_is_the_answer():
     b = answer_question("How many widget filings came from the Northfield office?", [replace(hit, cosine=None)],
                         {"doc": src}, lambda _p: own, AnswerConfig())
     assert not b.answered
+
+
+def test_a_part_whose_passages_score_below_the_floor_adds_nothing(yearly_ws):
+    q = "How many widget filings came in 2021, and how many in 2022?"
+    parts = question_parts(q)
+    base = RetrievalConfig()
+    whole = Retriever(yearly_ws.index, yearly_ws.embed_query, base)._search(q, 10, None, None)
+    part1 = Retriever(yearly_ws.index, yearly_ws.embed_query, base)._search(parts[0], 10, None, None)
+    part2 = Retriever(yearly_ws.index, yearly_ws.embed_query, base)._search(parts[1], 10, None, None)
+    floor = sorted(h.score for h in part1 + part2)[len(part1 + part2) // 2]  # keeps some, drops some
+    r = Retriever(yearly_ws.index, yearly_ws.embed_query, replace(base, part_min_score=floor))
+    kept = [[h for h in part if h.score >= floor] for part in (part1, part2)]
+    assert 0 < sum(map(len, kept)) < len(part1) + len(part2)
+    got = r.search(q, k=10)
+    assert [h.passage.passage_id for h in got] == [h.passage.passage_id for h in interleave([whole, *kept], 10)]
+    never = Retriever(yearly_ws.index, yearly_ws.embed_query, replace(base, part_min_score=float("inf")))
+    assert [h.passage.passage_id for h in never.search(q, k=10)] == [h.passage.passage_id for h in whole]

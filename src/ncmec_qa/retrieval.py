@@ -91,8 +91,11 @@ class RetrievalConfig:
     coverage_context: bool = True
     w_sentence_words: float = 0.3  # the best sentence is the best by cosine + this × its IDF-weighted word coverage
     # A question of two parts ("How long …, and what changed in 2024?") is also searched part
-    # by part, and the three rankings are interleaved, so each part finds its own evidence.
+    # by part, and the three rankings are interleaved, so each part finds its own evidence; a
+    # part's passages join only when their reranked score reaches `part_min_score` (a part too
+    # vague to search alone, "…, and can it back out?", then adds nothing).
     split_parts: bool = True
+    part_min_score: float = 0.85
 
 
 def rrf(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int) -> list[tuple[int, float]]:
@@ -149,7 +152,9 @@ class Retriever:
         if len(parts) == 1:
             return self._search(query, k, sources, exclude, qv)
         whole = self._search(query, k, sources, exclude, qv)
-        return interleave([whole] + [self._search(p, k, sources, exclude) for p in parts], k)
+        floor = self.cfg.part_min_score
+        return interleave([whole] + [[h for h in self._search(p, k, sources, exclude) if h.score >= floor]
+                                     for p in parts], k)
 
     def _search(self, query: str, k: int, sources: set[str] | None, exclude: set[str] | None,
                 qv: np.ndarray | None = None) -> list[Hit]:
