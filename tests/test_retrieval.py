@@ -77,7 +77,7 @@ def test_reranker_moves_the_passage_of_the_asked_year_up_and_other_years_down(ye
     assert on["tiny-notes"] == pytest.approx(off["tiny-notes"])
 
 
-def test_coverage_counts_the_words_of_the_title(yearly_ws, tiny_corpus=None):
+def test_coverage_counts_the_words_of_the_title(yearly_ws):
     ws = yearly_ws
     m = ws.manifest
     titled = [replace(s, title="Quarterly zeppelin ledger") if s.id == "filings-2021" else s for s in m.sources]

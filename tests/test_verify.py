@@ -505,3 +505,23 @@ def test_a_chunked_table_gives_line_units_with_caption_and_years_and_one_table_u
     assert a.verdict == SUPPORTED, a.reason
     a = assess("In 2021 there were 2,400 widget reports by mail.", [lines["Mail 1,204 2,400 3,100"]], STATS)
     assert a.verdict == CONTRADICTED and a.reason.startswith("year differs"), a.reason
+
+
+def test_a_table_line_whose_passage_lacks_the_caption_takes_it_from_the_document():
+    """Passages deep in a long table hold rows only: the caption and the line of years come
+    from the document text above the table."""
+    from ncmec_qa.chunking import ChunkConfig, chunk_document
+    from ncmec_qa.models import Block, Document, Source
+    from ncmec_qa.verification import VerifyConfig, passage_units
+
+    rows = [f"Route {i} {1000 + i:,} {2000 + i:,}" for i in range(40)]
+    text = "Widget Reports by Route\nCY 2022 CY 2023\n" + "\n".join(rows) + "\n"
+    doc = Document("w", "w.pdf", text, (Block(0, len(text), page=2),), "pdf")
+    passages = chunk_document(doc, ChunkConfig())
+    last = passages[-1]
+    assert "Widget" not in last.text and "CY 2022" not in last.text
+    src = Source("w", "w.pdf", "Widget annual report", "Widget office", "2024", "pdf", "0" * 64)
+    units = passage_units(last, [0.1] * len(last.sentences), src, lambda: text, 0, VerifyConfig(), passage_cosine=0.6)
+    lines = [u for u in units if u.ref == "line"]
+    assert lines and all(u.context.endswith("\nWidget Reports by Route CY 2022 CY 2023") for u in lines), lines[0].context
+    assert text[lines[-1].start:lines[-1].end] == rows[-1]
