@@ -25,7 +25,9 @@ def test_quality_benchmark_runs_on_a_slice(tmp_path):
     text = out.read_text()
     assert "<!-- bench:quality -->" in text and "Produced by `python bench/quality.py --model fake:64" in text
     for row in ("| baseline: bm25s |", "| lexical (FTS5 BM25) |", "| dense (MiniLM, exact) |",
-                "| + rerank: cosines, coverage of the text |", "| + years named |", "| + two-part questions split (default) |"):
+                "| + rerank: cosines, coverage of the text |", "| + years named |", "| + two-part questions split |",
+                "| + how many: tables, then amounts, first |",
+                "| + how many: the line naming the question's name (default) |"):
         assert text.count(row) == 2, row  # once for the dev questions, once for SciFact
     assert text.count("| default, but table pages chunked as prose |") == 1  # an index property: dev questions only
     assert "| min_evidence |" in text and "Evidence sentences:" in text

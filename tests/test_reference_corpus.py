@@ -130,10 +130,10 @@ def test_eval_counts(reference_eval):
     assert (reference_eval.n_answerable, reference_eval.n_unanswerable) == (30, 10)
 
 
-def test_gold_evidence_in_top_5_for_at_least_26_of_30_and_mrr(reference_eval):
+def test_gold_evidence_in_top_5_for_at_least_27_of_30_and_mrr_at_least_075(reference_eval):
     misses = [r.id for r in reference_eval.results if r.answerable and (r.rank is None or r.rank > 5)]
-    assert reference_eval.hits_at["@5"] >= 26, f"gold in top 5 for {reference_eval.hits_at['@5']}/30; misses: {misses}"
-    assert reference_eval.mrr >= 0.70, reference_eval.mrr
+    assert reference_eval.hits_at["@5"] >= 27, f"gold in top 5 for {reference_eval.hits_at['@5']}/30; misses: {misses}"
+    assert reference_eval.mrr >= 0.75, reference_eval.mrr
 
 
 def test_at_least_8_of_10_unanswerable_abstained(reference_eval):

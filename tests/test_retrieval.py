@@ -7,9 +7,10 @@ from dataclasses import replace
 import pytest
 
 from conftest import open_workspace, write_tiny_corpus
-from ncmec_qa.answering import AnswerConfig, answer_question, has_figure
+from ncmec_qa.answering import AnswerConfig, answer_question
 from ncmec_qa.models import Hit, Passage, Sentence, Source
-from ncmec_qa.retrieval import RetrievalConfig, Retriever, interleave, question_parts, years_in
+from ncmec_qa.query import asks_quantity, has_figure, named_terms, question_parts, years_in
+from ncmec_qa.retrieval import RetrievalConfig, Retriever, interleave
 
 
 def test_years_in_names_each_year_once_in_order():
@@ -189,3 +190,65 @@ def test_a_part_whose_passages_score_below_the_floor_adds_nothing(yearly_ws):
     assert [h.passage.passage_id for h in got] == [h.passage.passage_id for h in interleave([whole, *kept], 10)]
     never = Retriever(yearly_ws.index, yearly_ws.embed_query, replace(base, part_min_score=float("inf")))
     assert [h.passage.passage_id for h in never.search(q, k=10)] == [h.passage.passage_id for h in whole]
+
+
+# -- how-many questions: tables first, and the row that names the question's name -----------------
+
+@pytest.mark.parametrize("question, names", [
+    ("According to NCMEC's company-by-company figures, how many reports came from Reddit in 2022?",
+     {"ncmec", "reddit"}),
+    ("How many reports were associated with India? Which Region led?", {"india", "region"}),  # not "which"
+    ("how many widget filings came in 2022?", set()),
+])
+def test_named_terms_are_the_words_capitalised_mid_sentence(question, names):
+    assert named_terms(question) == names
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("How many widget filings came in 2022?", True),
+    ("In 2022, how many filings were flagged?", True),
+    ("What share of all reports does one office file?", True),
+    ("Which office files the most reports?", False),
+    ("Filings rose from 4,100 in 2021 to 5,300 in 2022.", False),  # a claim, not a question for an amount
+])
+def test_asks_quantity(question, expected):
+    assert asks_quantity(question) is expected
+
+
+TABLES = {
+    # a table printed as text: three lines that end in figures become "line" units
+    "by-office": ("by-office.txt", "Widget filings by office\nNorthfield Office 52,592\nRedmont Office 470\n"
+                                   "Southgate Office 1,299\n"),
+    "prose-count": ("prose-count.md", "# Widget filings\n\nThe offices together received 54,361 widget filings.\n"),
+    "prose-only": ("prose-only.md", "# Widget filings\n\nWidget filings are counted by the office that received them.\n"),
+}
+
+
+@pytest.fixture
+def tables_ws(tmp_path):
+    corpus = write_tiny_corpus(tmp_path, only=["tiny-notes"])
+    for sid, (file, text) in TABLES.items():
+        corpus.add(sid, file, text.encode(), "text" if file.endswith(".txt") else "markdown")
+    ws = open_workspace(corpus, tmp_path / "index")
+    assert not ws.build().failures
+    kinds = {p.source_id: {s.kind for s in p.sentences} for p in ws.index.all_passages()}
+    assert "line" in kinds["by-office"] and "line" not in kinds["prose-count"]
+    yield ws
+    ws.index.close()
+
+
+def test_a_how_many_question_moves_tables_up_and_the_row_it_names_most(tables_ws):
+    off = RetrievalConfig(w_amount=0.0, w_named=0.0, w_year=0.0)
+    on = replace(off, w_amount=0.25, w_named=0.1)
+    named = "How many widget filings came from the Northfield office?"
+    a, b = _scores(tables_ws, on, named), _scores(tables_ws, off, named)
+    assert a["by-office"] == pytest.approx(b["by-office"] + 0.25 + 0.1)  # a line names "Northfield"
+    assert a["prose-count"] == pytest.approx(b["prose-count"] + 0.125)  # an amount, but not in a table
+    assert a["prose-only"] == pytest.approx(b["prose-only"])
+    assert a["tiny-notes"] == pytest.approx(b["tiny-notes"])
+    unnamed = "How many widget filings did the offices receive?"
+    a, b = _scores(tables_ws, on, unnamed), _scores(tables_ws, off, unnamed)
+    assert a["by-office"] == pytest.approx(b["by-office"] + 0.25)
+    # a question that does not ask for an amount is left alone
+    which = "Which office received the Northfield widget filings?"
+    assert _scores(tables_ws, on, which) == pytest.approx(_scores(tables_ws, off, which))

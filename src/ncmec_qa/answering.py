@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .models import Answer, AnswerSentence, Citation, Hit, Passage, Sentence, Source
-from .retrieval import years_in
+from .query import asks_quantity, has_figure, years_in
 from .store import content_terms
 
 NOT_ANSWERED = "The corpus does not answer this question; the nearest passages are listed below."
@@ -121,27 +121,6 @@ def select(scored: Sequence[ScoredSentence], cfg: AnswerConfig) -> list[ScoredSe
         chosen.append(s)
         per[s.passage.passage_id] = per.get(s.passage.passage_id, 0) + 1
     return chosen
-
-
-# "how many …" at the start of the question or of a clause ("In 2022, how many …", "…, and how much …")
-_QUANTITY = re.compile(
-    r"(?:^|[,;:]\s*|\band\s+)(?:in \d{4},?\s*)?(?:how (?:many|much|long|often)|what (?:share|proportion|"
-    r"percentage|percent|fraction|number|amount))\b",
-    re.I,
-)
-
-
-def asks_quantity(question: str) -> bool:
-    return bool(_QUANTITY.search(question.strip()))
-
-
-# Digits that name a year ("CY 2023", "in 2022") or a statute ("§ 2258A", "18 U.S.C.") are not an amount.
-_NOT_AMOUNT = re.compile(r"\b(?:CY|FY)?\s?(?:19[5-9]\d|20\d\d)\b|§+\s*[\w.()-]+|\b\d+\s+U\.\s?S\.\s?C\.")
-
-
-def has_figure(text: str) -> bool:
-    """Does `text` state an amount: a digit that is not part of a year or a statute citation?"""
-    return any(c.isdigit() for c in _NOT_AMOUNT.sub(" ", text))
 
 
 def abstention_reason(

@@ -8,45 +8,16 @@ filtered by source id.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
 
 from .models import Hit, Passage
+from .query import asks_quantity, expand_query, has_figure, named_terms, question_parts, years_in
 from .store import Index, content_terms
 
 RRF_K = 60
-_YEAR = re.compile(r"\b(19[5-9]\d|20\d\d)\b")
-
-
-def years_in(text: str) -> list[str]:
-    """The years (1950–2099) that `text` names, in order, without repeats."""
-    return list(dict.fromkeys(_YEAR.findall(text)))
-
-# Deterministic rewrites: the same thing written two ways in this corpus.
-_SYNONYMS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"§\s*(\d{4}[A-Z]?)"), r"section \1 § \1"),
-    (re.compile(r"\besps?\b", re.I), "electronic service provider ESP"),
-    (re.compile(r"\bcsam\b", re.I), "CSAM child sexual abuse material child pornography"),
-    (re.compile(r"\bIP\b"), "IP Internet Protocol address"),
-)
-
-
-# ", and how …" / ", and is …" / "; " between two questions
-_PARTS = re.compile(
-    r",\s+(?:and|but)\s+(?=(?:how|what|which|who|whom|whose|when|where|why|is|are|does|do|did|can|could|may|must|"
-    r"should|will|would)\b)|;\s+",
-    re.I,
-)
-
-
-def question_parts(q: str) -> list[str]:
-    """The parts of a question that asks two things at once, or [q]. Each part must be a clause
-    of four words or more ("Which registries, and which offices, file …?" is one question)."""
-    parts = [p.strip() for p in _PARTS.split(q)]
-    return parts if len(parts) > 1 and all(len(p.split()) >= 4 for p in parts) else [q]
 
 
 def interleave(rankings: Sequence[Sequence[Hit]], k: int) -> list[Hit]:
@@ -63,13 +34,6 @@ def interleave(rankings: Sequence[Sequence[Hit]], k: int) -> list[Hit]:
     return out[:k]
 
 
-def expand_query(q: str) -> str:
-    out = q
-    for pat, rep in _SYNONYMS:
-        out = pat.sub(rep, out)
-    return out
-
-
 @dataclass(frozen=True)
 class RetrievalConfig:
     mode: str = "hybrid"  # "hybrid", "dense", "lexical"
@@ -82,12 +46,17 @@ class RetrievalConfig:
     # its share of the query's words) and the share of the query's rarer words (IDF-weighted)
     # that the passage, with its title and section, contains; a passage is moved up by
     # `w_year` when it (or its title) names every year the query names and down by as much
-    # when it names only other years.
+    # when it names only other years. For a question that asks how many (`asks_quantity`), a passage
+    # holding a table's line or row moves up by `w_amount` (a table is where counts are), one that
+    # states an amount only in prose by half as much, and one whose line names a word the question
+    # capitalises ("… from Reddit in 2022?" and the row "Reddit, Inc. 52,592") by `w_named` more.
     rerank_depth: int = 30  # 0 turns reranking off
     w_passage: float = 1.0
     w_sentence: float = 0.5
     w_coverage: float = 0.5
     w_year: float = 0.1
+    w_amount: float = 0.25
+    w_named: float = 0.1
     coverage_context: bool = True
     w_sentence_words: float = 0.3  # the best sentence is the best by cosine + this × its IDF-weighted word coverage
     # A question of two parts ("How long …, and what changed in 2024?") is also searched part
@@ -125,6 +94,8 @@ class Retriever:
         idf = self.index.idf(qterms)
         total = sum(idf.values()) or 1.0
         years = set(years_in(query))
+        quantity = asks_quantity(query) and bool(cfg.w_amount or cfg.w_named)
+        names = named_terms(query) if quantity else set()
         vecs = self.index.vectors
         contexts = dict(zip(rowids, self.index.contexts(rowids))) if (cfg.coverage_context or years) else {}
         out = []
@@ -143,8 +114,18 @@ class Retriever:
             if years and cfg.w_year:
                 named = set(years_in(f"{contexts[rid]}\n{p.text}"))
                 score += cfg.w_year if years <= named else -cfg.w_year if named and not years & named else 0.0
+            if quantity:
+                score += self._amount_term(p, names)
             out.append((rid, score))
         return sorted(out, key=lambda x: (-x[1], x[0]))
+
+    def _amount_term(self, p: Passage, names: set[str]) -> float:
+        """What a how-many question adds to a passage: see `RetrievalConfig.w_amount`."""
+        lines = [s for s in p.sentences if s.kind in ("line", "row")]
+        if lines:
+            named = any(names & content_terms(s.text) for s in lines)
+            return self.cfg.w_amount + (self.cfg.w_named if named else 0.0)
+        return self.cfg.w_amount / 2 if has_figure(p.text) else 0.0
 
     def search(self, query: str, k: int = 10, sources: set[str] | None = None, exclude: set[str] | None = None,
                qv: np.ndarray | None = None) -> list[Hit]:

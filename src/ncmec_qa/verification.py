@@ -874,7 +874,7 @@ def collect_units(
     cfg: VerifyConfig = VerifyConfig(),
 ) -> list[Unit]:
     """Candidate units for a claim from the workspace's index."""
-    from .retrieval import expand_query
+    from .query import expand_query
 
     stats = index_stats(ws)
     qv = ws.embed_query(claim)
