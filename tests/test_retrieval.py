@@ -51,13 +51,19 @@ YEARLY = {
 }
 
 
-@pytest.fixture
-def yearly_ws(tmp_path):
+def _built(tmp_path, docs: dict[str, tuple[str, str]]):
+    """A workspace over the tiny corpus's notes and `docs` (id: (file, text)), built."""
     corpus = write_tiny_corpus(tmp_path, only=["tiny-notes"])
-    for sid, (file, text) in YEARLY.items():
-        corpus.add(sid, file, text.encode(), "markdown")
+    for sid, (file, text) in docs.items():
+        corpus.add(sid, file, text.encode(), "text" if file.endswith(".txt") else "markdown")
     ws = open_workspace(corpus, tmp_path / "index")
     assert not ws.build().failures
+    return ws
+
+
+@pytest.fixture
+def yearly_ws(tmp_path):
+    ws = _built(tmp_path, YEARLY)
     yield ws
     ws.index.close()
 
@@ -226,11 +232,7 @@ TABLES = {
 
 @pytest.fixture
 def tables_ws(tmp_path):
-    corpus = write_tiny_corpus(tmp_path, only=["tiny-notes"])
-    for sid, (file, text) in TABLES.items():
-        corpus.add(sid, file, text.encode(), "text" if file.endswith(".txt") else "markdown")
-    ws = open_workspace(corpus, tmp_path / "index")
-    assert not ws.build().failures
+    ws = _built(tmp_path, TABLES)
     kinds = {p.source_id: {s.kind for s in p.sentences} for p in ws.index.all_passages()}
     assert "line" in kinds["by-office"] and "line" not in kinds["prose-count"]
     yield ws
