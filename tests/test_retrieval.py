@@ -154,6 +154,19 @@ def test_a_how_many_question_answered_only_by_years_abstains():
     assert b.answered and b.answer[0].text == "The office received 5,300 widget filings in 2022."
 
 
+def test_a_how_many_question_answered_by_an_amount_of_something_else_abstains():
+    # the figure's sentence shares no word with the question but its year
+    a = _answer("How many gadget recalls were issued in 2022?",
+                ["The office received 5,300 widget filings in 2022."])
+    assert not a.answered
+    assert "(the question asks for a number and no sentence that gives one shares a word with it, years aside)" in a.reason
+    # one shared word is enough
+    b = _answer("How many gadget recalls and widget filings were there in 2022?",
+                ["The office received 5,300 widget filings in 2022."])
+    assert b.answered, b.reason
+    assert not _answer("How many gadget recalls were issued in 2022?", ["Gadget recalls are listed yearly."]).answered
+
+
 def test_a_table_row_that_names_what_the_question_names_is_the_answer():
     """Rows of a chunked table count as much as their passage when they share a word with the
     question; the caption above the rows is context, never an answer sentence."""

@@ -6,7 +6,8 @@ small bonus for the question's content words they contain; the best few are kept
 line of a table read alone says little, so one that names what the question names counts
 as much as its passage. The answer is withheld when the best evidence is weaker than a
 threshold fitted on the dev questions, when the question names a year that no retrieved
-passage names, or when it asks how many and no sentence states an amount.
+passage names, or when it asks how many and no sentence states an amount of something it names
+(a sentence with a figure must share a word with the question, years aside).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class AnswerConfig:
     threshold: float = 0.40  # abstain when the best sentence's cosine to the question is below this
     min_evidence: float = 0.99  # abstain below this reranked top score (mid-plateau on dev; bench/quality.py)
     check_years: bool = True  # abstain when a year the question names is in none of the retrieved passages
-    check_quantity: bool = True  # abstain when a how-many question finds no sentence stating an amount
+    check_quantity: bool = True  # abstain when a how-many question finds no amount in a sentence sharing its words
 
 
 content_words = content_terms
@@ -142,8 +143,13 @@ def abstention_reason(
         missing = [y for y in years_in(question) if y not in seen]
         if missing:
             return f"no retrieved passage mentions {', '.join(missing)}"
-    if cfg.check_quantity and asks_quantity(question) and not any(has_figure(c.sentence.text) for c in chosen):
-        return "the question asks for a number and no retrieved sentence gives one"
+    if cfg.check_quantity and asks_quantity(question):
+        amounts = [c.sentence.text for c in chosen if has_figure(c.sentence.text)]
+        if not amounts:
+            return "the question asks for a number and no retrieved sentence gives one"
+        asked = content_words(question) - set(years_in(question))
+        if not any(asked & content_words(t) for t in amounts):
+            return "the question asks for a number and no sentence that gives one shares a word with it, years aside"
     return None
 
 
