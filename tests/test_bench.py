@@ -30,6 +30,7 @@ def test_quality_benchmark_runs_on_a_slice(tmp_path):
                 "| + how many: the line naming the question's name (default) |"):
         assert text.count(row) == 2, row  # once for the dev questions, once for SciFact
     assert text.count("| default, but table pages chunked as prose |") == 1  # an index property: dev questions only
+    assert text.count("| default, but any amount answers a how-many question |") == 1  # answers: dev questions only
     assert "| min_evidence |" in text and "Evidence sentences:" in text
 
 

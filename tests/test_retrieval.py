@@ -130,7 +130,7 @@ def test_has_figure(text, expected):
     assert has_figure(text) is expected
 
 
-def _answer(question: str, sentences: list[str]):
+def _answer(question: str, sentences: list[str], cfg: AnswerConfig = AnswerConfig()):
     text = " ".join(sentences)
     spans, pos = [], 0
     for s in sentences:
@@ -141,7 +141,7 @@ def _answer(question: str, sentences: list[str]):
     hit = Hit(p, 2.0, reranked=True)
     import numpy as np
 
-    return answer_question(question, [hit], {"doc": src}, lambda _p: np.full(len(spans), 0.8), AnswerConfig())
+    return answer_question(question, [hit], {"doc": src}, lambda _p: np.full(len(spans), 0.8), cfg)
 
 
 def test_a_how_many_question_answered_only_by_years_abstains():
@@ -165,6 +165,10 @@ def test_a_how_many_question_answered_by_an_amount_of_something_else_abstains():
                 ["The office received 5,300 widget filings in 2022."])
     assert b.answered, b.reason
     assert not _answer("How many gadget recalls were issued in 2022?", ["Gadget recalls are listed yearly."]).answered
+    # the rule is an option of its own (the quality bench has a row without it)
+    c = _answer("How many gadget recalls were issued in 2022?", ["The office received 5,300 widget filings in 2022."],
+                AnswerConfig(quantity_words=False))
+    assert c.answered, c.reason
 
 
 def test_a_table_row_that_names_what_the_question_names_is_the_answer():

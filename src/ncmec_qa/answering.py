@@ -37,7 +37,8 @@ class AnswerConfig:
     threshold: float = 0.40  # abstain when the best sentence's cosine to the question is below this
     min_evidence: float = 0.99  # abstain below this reranked top score (mid-plateau on dev; bench/quality.py)
     check_years: bool = True  # abstain when a year the question names is in none of the retrieved passages
-    check_quantity: bool = True  # abstain when a how-many question finds no amount in a sentence sharing its words
+    check_quantity: bool = True  # abstain when a how-many question finds no sentence stating an amount …
+    quantity_words: bool = True  # … or (with this) none that also shares a word with the question, years aside
 
 
 content_words = content_terms
@@ -148,7 +149,7 @@ def abstention_reason(
         if not amounts:
             return "the question asks for a number and no retrieved sentence gives one"
         asked = content_words(question) - set(years_in(question))
-        if not any(asked & content_words(t) for t in amounts):
+        if cfg.quantity_words and not any(asked & content_words(t) for t in amounts):
             return "the question asks for a number and no sentence that gives one shares a word with it, years aside"
     return None
 
