@@ -7,11 +7,12 @@
 Configurations compare, on the same passages: lexical only (SQLite FTS5 BM25), dense
 only (MiniLM, exact search), the RRF hybrid, the hybrid with query rewriting, then the
 reranker one feature at a time, two-part questions searched part by part, and the terms for
-questions that ask how many (the last row is the default), beside an independent BM25 baseline from bm25s (which the project does not
-use for its own lexical index). On the dev questions the default also runs on a second
-index whose table pages are chunked as prose, the chunking before version 3. SciFact abstracts are
-indexed through the normal loaders and pipeline: an adapter writes each abstract as a
-plain-text document with a manifest record.
+questions that ask how many (the last row is the default), beside an independent BM25
+baseline from bm25s (which the project does not use for its own lexical index). On the dev
+questions the default also runs on a second index whose table pages are chunked as prose
+(the chunking before version 3), and without the rule that a how-many answer's amount must
+share a word with the question. SciFact abstracts are indexed through the normal loaders
+and pipeline: an adapter writes each abstract as a plain-text document with a manifest record.
 """
 
 from __future__ import annotations

@@ -271,3 +271,31 @@ def test_a_how_many_question_moves_tables_up_and_the_row_it_names_most(tables_ws
     # a question that does not ask for an amount is left alone
     which = "Which office received the Northfield widget filings?"
     assert _scores(tables_ws, on, which) == pytest.approx(_scores(tables_ws, off, which))
+
+
+def test_contexts_of_given_rows_come_in_the_order_given(yearly_ws):
+    ix = yearly_ws.index
+    every = ix.contexts()
+    assert len(every) == ix.size >= 3
+    assert ix.contexts([3, 1]) == [every[2], every[0]]
+    assert ix.contexts([ix.size + 7]) == [""]  # no such row
+    assert ix.contexts([2] * 1201) == [every[1]] * 1201  # more ids than one query takes
+
+
+def test_every_reranked_hit_carries_its_passage_cosine(yearly_ws, monkeypatch):
+    """Also a passage that only the lexical retriever found: the answerer weighs table lines by it."""
+    ws = yearly_ws
+    notes = ws.index.rowid_of(next(p.passage_id for p in ws.index.all_passages() if p.source_id == "tiny-notes"))
+    monkeypatch.setattr(ws.index, "dense_search", lambda qv, k: [(notes, 0.5)])  # the dense side finds the notes alone
+    q = "widget filings north region 2021"
+    qv = ws.embed_query(q)
+    hits = Retriever(ws.index, ws.embed_query, RetrievalConfig(split_parts=False)).search(q, k=10, qv=qv)
+    assert {h.passage.source_id for h in hits} == {"tiny-notes", "filings-2021", "filings-2022"}
+    assert all(h.reranked for h in hits)
+    for h in hits:
+        rid = ws.index.rowid_of(h.passage.passage_id)
+        if rid == notes:
+            assert h.cosine == 0.5  # as the dense retriever gave it
+        else:
+            assert h.dense_rank is None
+            assert h.cosine == pytest.approx(float(ws.index.vectors[rid - 1] @ qv))
