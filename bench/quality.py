@@ -1,18 +1,21 @@
-"""Retrieval and answer quality, every configuration and baseline measured in one run.
+"""Retrieval, answer and verdict quality: every configuration fitted on train, cross-validated by group,
+and measured on dev, in one run.
 
-    python bench/quality.py                 # dev questions + SciFact; writes docs/benchmarks.md
-    python bench/quality.py --scifact-limit 300 --no-write   # a quicker look
-    python bench/quality.py --work bench/.work   # keep the indexes; the next run re-embeds nothing unchanged
+    python bench/quality.py                      # everything; writes docs/benchmarks.md
+    python bench/quality.py --work bench/.work   # keep the indexes and the cross-encoder folds for the next run
+    python bench/quality.py --no-scifact --no-cross-encoder   # a quicker look
 
-Configurations compare, on the same passages: lexical only (SQLite FTS5 BM25), dense
-only (MiniLM, exact search), the RRF hybrid, the hybrid with query rewriting, then the
-reranker one feature at a time, two-part questions searched part by part, and the terms for
-questions that ask how many (the last row is the default), beside an independent BM25
-baseline from bm25s (which the project does not use for its own lexical index). On the dev
-questions the default also runs on a second index whose table pages are chunked as prose
-(the chunking before version 3), and without the rule that a how-many answer's amount must
-share a word with the question. SciFact abstracts are indexed through the normal loaders
-and pipeline: an adapter writes each abstract as a plain-text document with a manifest record.
+Questions (`../shared/train` to fit, `../shared/eval` to choose and report): each configuration
+is fitted six times, leaving one `group` of the training questions out each time, and the
+left-out group's questions are answered by the models that did not see it ("train, CV" columns:
+pooled over the six folds); the models fitted on all training questions answer the dev questions.
+Configurations: the hand-set reranker and answer rules of the previous release (fitted on dev:
+nothing to refit); the learned ranker with the old answer rules; the learned ranker, selector and
+abstainer (the shipped default); the same with their weights unconstrained in sign; a
+cross-encoder fine-tuned from the bundled MiniLM on the training folds (sentence-transformers'
+CrossEncoder training), alone and as a feature of the learned ranker. Claims: the verdict rules
+of the previous release and the learned verdict model, cross-validated the same way.
+SciFact: its training claims split into a fixed two thirds (fit) and one third (report).
 """
 
 from __future__ import annotations
@@ -37,37 +40,57 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from ncmec_qa.answering import AnswerConfig  # noqa: E402
-from ncmec_qa.chunking import ChunkConfig  # noqa: E402
-from ncmec_qa.evaluation import evaluate, first_gold_rank, load_questions, ndcg_at  # noqa: E402
+from ncmec_qa.evaluation import evaluate, first_gold_rank, load_questions  # noqa: E402
+from ncmec_qa.learn.crossval import answers_by, cv_answers, report_of  # noqa: E402
+from ncmec_qa.learn.folds import reliability  # noqa: E402
+from ncmec_qa.learn.mining import load_examples, mine_questions  # noqa: E402
+from ncmec_qa.learn.replay import Replayer  # noqa: E402
+from ncmec_qa.learn.shipped import Judgment, load_judgment  # noqa: E402
+from ncmec_qa.learn.train import (  # noqa: E402
+    TrainConfig,
+    fit_question_models,
+    fit_verdict_model,
+    mine_claims,
+    same_models,
+    verdict_report,
+)
 from ncmec_qa.manifest import Manifest, save_manifest, sha256_file  # noqa: E402
 from ncmec_qa.models import Hit, Source  # noqa: E402
 from ncmec_qa.retrieval import RetrievalConfig  # noqa: E402
+from ncmec_qa.verify import VerifyConfig, verify_claim  # noqa: E402
 from ncmec_qa.workspace import Workspace  # noqa: E402
 
 from report import table, write_section  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
-DEFAULT = RetrievalConfig()
-TEXT_ONLY = replace(DEFAULT, w_amount=0.0, w_named=0.0)  # the reranker before its how-many terms
-CONFIGS: dict[str, RetrievalConfig] = {
-    # one ranking per question, as the retrievers give it
+SEED = "seed-factually-2026"
+# the previous release: two first-stage rankings, the hand-set reranker over the top 30, the answer rules
+TODAY = RetrievalConfig(ranker="rules", sentence_weight=0.0, rerank_depth=30)
+RULES = AnswerConfig(selection="rules")
+LEARNED = RetrievalConfig(ranker="learned")
+BASELINES = {
     "lexical (FTS5 BM25)": RetrievalConfig(mode="lexical", rerank_depth=0, expand=False, split_parts=False),
     "dense (MiniLM, exact)": RetrievalConfig(mode="dense", rerank_depth=0, split_parts=False),
-    "hybrid RRF k=60": RetrievalConfig(mode="hybrid", rerank_depth=0, expand=False, split_parts=False),
-    "hybrid RRF + query rewriting": RetrievalConfig(mode="hybrid", rerank_depth=0, expand=True, split_parts=False),
-    "+ rerank: cosines, coverage of the text": replace(TEXT_ONLY, w_year=0.0, coverage_context=False,
-                                                      w_sentence_words=0.0, split_parts=False),
-    "+ coverage of title and section": replace(TEXT_ONLY, w_year=0.0, w_sentence_words=0.0, split_parts=False),
-    "+ years named": replace(TEXT_ONLY, w_sentence_words=0.0, split_parts=False),
-    "+ best sentence by cosine and words": replace(TEXT_ONLY, split_parts=False),
-    "+ two-part questions split, every part's passages": replace(TEXT_ONLY, part_min_score=float("-inf")),
-    "+ two-part questions split": TEXT_ONLY,
-    "+ how many: tables, then amounts, first": replace(DEFAULT, w_named=0.0),
-    "+ how many: the line naming the question's name (default)": DEFAULT,
+    "hybrid RRF: dense + lexical": RetrievalConfig(rerank_depth=0, sentence_weight=0.0, split_parts=False),
+    "hybrid RRF: dense + lexical + sentences": RetrievalConfig(rerank_depth=0, split_parts=False),
 }
-# Chunking is a property of the index: the dev table also shows the default configuration on an
-# index whose table pages are chunked as prose (ChunkConfig before version 3).
-PROSE_TABLES = ChunkConfig(table_min_lines=10**9)
+
+
+def sliced(items: list, limit: int | None) -> list:
+    """Every k-th item, about `limit` of them (so that a slice still holds every group)."""
+    return items if not limit or limit >= len(items) else items[:: max(1, len(items) // limit)][:limit]
+
+
+def log(m: str) -> None:
+    print(m, file=sys.stderr, flush=True)
+
+
+def workspace_like(ws: Workspace, **kw) -> Workspace:
+    """Another configuration over the same loaded index and encoder."""
+    w = Workspace(ws.paths, **kw)
+    w.__dict__["index"] = ws.index
+    w.__dict__["query_embedder"] = ws.query_embedder
+    return w
 
 
 # -- the independent baseline ---------------------------------------------------------------
@@ -78,12 +101,10 @@ class Bm25sBaseline:
         import bm25s
 
         self.bm25s = bm25s
-        self.index = index
         self.rows = list(range(1, index.size + 1))
-        recs = index.passages(self.rows)
+        self.records = index.passages(self.rows)
         ctx = index.contexts()
-        corpus = [f"{ctx[r - 1]}\n{recs[r].text}" for r in self.rows]
-        self.records = recs
+        corpus = [f"{ctx[r - 1]}\n{self.records[r].text}" for r in self.rows]
         self.model = bm25s.BM25()
         self.model.index(bm25s.tokenize(corpus, stopwords="en", show_progress=False), show_progress=False)
 
@@ -94,59 +115,45 @@ class Bm25sBaseline:
         return [Hit(self.records[int(d) + 1], float(s)) for d, s in zip(docs[0], scores[0])]
 
 
-# -- our questions ----------------------------------------------------------------------------
-def dev_row(name: str, ws: Workspace, cfg: RetrievalConfig, questions, answering: AnswerConfig | None = None) -> dict:
-    w = Workspace(ws.paths, retrieval=cfg, answering=answering or ws.answering)
-    w.__dict__["index"] = ws.index
-    w.__dict__["query_embedder"] = ws.query_embedder
-    rep = evaluate(questions, lambda q: w.ask(q))
-    return {"config": name, "r@1": rep.hits_at["@1"], "r@5": rep.hits_at["@5"], "r@10": rep.hits_at["@10"],
-            "MRR": rep.mrr, "nDCG@10": rep.ndcg10, "answered": rep.answered_correct,
-            "abstained": rep.abstained_correct, "answer precision": rep.answer_precision}
+# -- rows --------------------------------------------------------------------------------------
+COLUMNS = ("top 5", "MRR", "answer precision", "answerable answered", "unanswerable abstained")
 
 
-def dev_rows(ws: Workspace, questions, baseline, prose_ws: Workspace | None = None) -> list[dict]:
+def q_cells(rep, prefix: str) -> dict:
+    return {f"{prefix} top 5": f"{rep.hits_at['@5']}/{rep.n_answerable}", f"{prefix} MRR": rep.mrr,
+            f"{prefix} answer precision": rep.answer_precision,
+            f"{prefix} answered": f"{rep.answered_correct}/{rep.n_answerable}",
+            f"{prefix} abstained": f"{rep.abstained_correct}/{rep.n_unanswerable}"}
+
+
+def retrieval_cells(hits_of, questions, prefix: str) -> dict:
     answerable = [q for q in questions if q.answerable]
-    rows = [dev_row(name, ws, cfg, questions) for name, cfg in CONFIGS.items()]
-    if prose_ws is not None:
-        rows.insert(len(rows) - 1, dev_row("default, but table pages chunked as prose", prose_ws, DEFAULT, questions))
-    rows.insert(len(rows) - 1, dev_row("default, but any amount answers a how-many question", ws, DEFAULT, questions,
-                                       replace(ws.answering, quantity_words=False)))
-    r1 = r5 = r10 = 0
-    mrr = nd = 0.0
+    r5 = mrr = 0.0
     for q in answerable:
-        hits = baseline.search(q.question, 10)
-        rank = first_gold_rank(hits, q.evidence)
-        r1 += rank == 1
+        rank = first_gold_rank(hits_of(q.question), q.evidence)
         r5 += rank is not None and rank <= 5
-        r10 += rank is not None
-        mrr += 1 / rank if rank else 0
-        nd += ndcg_at(hits, q.evidence)
+        mrr += 1 / rank if rank else 0.0
     n = len(answerable)
-    rows.insert(0, {"config": "baseline: bm25s", "r@1": r1, "r@5": r5, "r@10": r10, "MRR": mrr / n, "nDCG@10": nd / n,
-                    "answered": None, "abstained": None, "answer precision": None})
-    return rows
+    return {f"{prefix} top 5": f"{int(r5)}/{n}", f"{prefix} MRR": mrr / n, f"{prefix} answer precision": None,
+            f"{prefix} answered": None, f"{prefix} abstained": None}
 
 
-def abstention_curve(ws: Workspace, questions, thresholds) -> list[dict]:
-    """Per `min_evidence` threshold: how many questions are answered (coverage), how many of those are
-    answerable (precision), and the correct decisions, the other checks (years, numbers) unchanged."""
-    w = Workspace(ws.paths, retrieval=ws.retrieval, answering=replace(ws.answering, min_evidence=0.0))
-    w.__dict__["index"] = ws.index
-    w.__dict__["query_embedder"] = ws.query_embedder
-    asks = [(q, w.ask(q.question)) for q in questions]
-    out = []
-    for t in thresholds:
-        answered = [q for q, a in asks if a.answered and a.passages and a.passages[0].score >= t]
-        ok_ans = sum(q.answerable for q in answered)
-        abst_ok = sum(not q.answerable for q in questions) - (len(answered) - ok_ans)
-        out.append({"min_evidence": t, "answered": len(answered), "answerable answered": ok_ans,
-                    "unanswerable abstained": abst_ok, "correct decisions": ok_ans + abst_ok,
-                    "coverage": len(answered) / len(asks), "precision": ok_ans / len(answered) if answered else 1.0})
+def c_cells(rep: dict, prefix: str) -> dict:
+    return {f"{prefix} accuracy": rep["accuracy"], f"{prefix} contradicted recall": rep["contradicted recall"],
+            f"{prefix} not_in_corpus called supported": rep["not_in_corpus called supported"]}
+
+
+def per_group(answers, mined, doc_text) -> dict:
+    out = {}
+    for g in sorted({m.group for m in mined}):
+        part = [m for m in mined if m.group == g]
+        rep = report_of(answers, part, doc_text)
+        out[g] = (f"{rep.hits_at['@5']}/{rep.n_answerable} · {rep.mrr:.2f} · "
+                  f"{rep.answered_correct}/{rep.n_answerable} · {rep.abstained_correct}/{rep.n_unanswerable}")
     return out
 
 
-# -- SciFact ----------------------------------------------------------------------------------
+# -- SciFact -------------------------------------------------------------------------------------
 def parse_abstract(printed: str) -> list[str]:
     """SciFact's abstracts are printed lists of strings, newline-separated without commas."""
     fixed = re.sub(r"(['\"])\s*\n\s*(['\"])", r"\1, \2", printed.strip())
@@ -163,9 +170,8 @@ def scifact_corpus(folder: Path, limit_docs: set[str] | None) -> Manifest:
         for r in csv.DictReader(f):
             if limit_docs is not None and r["doc_id"] not in limit_docs:
                 continue
-            sentences = parse_abstract(r["abstract"])
             p = docs / f"{r['doc_id']}.txt"
-            p.write_text(r["title"].strip() + "\n\n" + "\n".join(sentences) + "\n", encoding="utf-8")
+            p.write_text(r["title"].strip() + "\n\n" + "\n".join(parse_abstract(r["abstract"])) + "\n", encoding="utf-8")
             sources.append(Source(id=f"sf-{r['doc_id']}", file=p.name, title=r["title"].strip()[:200],
                                   publisher="SciFact", date="2020", format="text", sha256=sha256_file(p)))
     m = Manifest(folder / "sources.toml", tuple(sources), documents="docs")
@@ -177,11 +183,8 @@ def scifact_claims(limit: int | None) -> list[dict]:
     by_id: dict[str, dict] = {}
     with open(SHARED / "eval/scifact/claims_train.csv", newline="", encoding="utf-8") as f:
         for r in csv.DictReader(f):
-            c = by_id.setdefault(r["id"], {"claim": r["claim"], "cited": set(), "evidence": {}})
+            c = by_id.setdefault(r["id"], {"id": r["id"], "claim": r["claim"], "cited": set()})
             c["cited"] |= set(re.findall(r"\d+", r["cited_doc_ids"] or ""))
-            if r["evidence_doc_id"]:
-                doc = str(int(float(r["evidence_doc_id"])))
-                c["evidence"][doc] = [int(x) for x in re.findall(r"\d+", r["evidence_sentences"] or "")]
     claims = list(by_id.values())
     return claims[:limit] if limit else claims
 
@@ -195,75 +198,64 @@ def doc_ranking(hits: list[Hit]) -> list[str]:
     return seen
 
 
-def doc_metrics(ranked: list[str], relevant: set[str]) -> tuple[float, float, float]:
+def ndcg10(ranked: list[str], relevant: set[str]) -> float:
     dcg = sum(1 / math.log2(i + 2) for i, d in enumerate(ranked[:10]) if d in relevant)
     idcg = sum(1 / math.log2(i + 2) for i in range(min(len(relevant), 10)))
-    r10 = len(set(ranked[:10]) & relevant) / len(relevant)
-    r100 = len(set(ranked[:100]) & relevant) / len(relevant)
-    return dcg / idcg, r10, r100
+    return dcg / idcg if idcg else 0.0
 
 
-def scifact_rows(ws: Workspace, claims, baseline) -> list[dict]:
+def scifact_rows(sws: Workspace, claims: list[dict], shipped: Judgment) -> list[dict]:
+    """nDCG@10 on the held-out third (every third claim by id order); the SciFact-fitted ranker sees the rest."""
+    from ncmec_qa.learn.mining import Example, MinedQuestion, Pool
+    from ncmec_qa.learn.replay import replay_hits
+    from ncmec_qa.learn.train import fit_ranker
+
+    claims = sorted(claims, key=lambda c: int(c["id"]))
+    test = [c for i, c in enumerate(claims) if i % 3 == 2]
+    fit = [c for i, c in enumerate(claims) if i % 3 != 2]
+    r = sws.first_stage()
+    depth = replace(LEARNED, depth=100, rerank_depth=100, split_parts=False)
+    r.cfg = depth
+    log(f"SciFact: mining {len(claims)} claims")
+
+    def mined(c):
+        cands = r.candidates(c["claim"], sws.embed_query(c["claim"]))
+        gold = [cand.passage.source_id.removeprefix("sf-") in c["cited"] for cand in cands]
+        return MinedQuestion(Example(c["id"], c["claim"], "scifact"), Pool(r.query_terms(c["claim"]), cands, gold))
+
+    m_fit, m_test = [mined(c) for c in fit], [mined(c) for c in test]
+    sf_ranker = fit_ranker(m_fit, TrainConfig(depth=100))
+    bm = Bm25sBaseline(sws.index)
     rows = []
-    searchers = {"baseline: bm25s": lambda q: baseline.search(q, 300)}
-    for name, cfg in CONFIGS.items():
-        w = Workspace(ws.paths, retrieval=replace(cfg, depth=300))
-        w.__dict__["index"] = ws.index
-        w.__dict__["query_embedder"] = ws.query_embedder
-        searchers[name] = lambda q, w=w: w.search(q, k=300)
+    searchers = {"baseline: bm25s": lambda m: bm.search(m.example.text, 300)}
+    for name, cfg in BASELINES.items():
+        w = workspace_like(sws, retrieval=replace(cfg, depth=300))
+        searchers[name] = lambda m, w=w: w.search(m.example.text, k=300)
+    searchers["hand-set reranker (previous release)"] = lambda m: _rules_hits(m, depth)
+    searchers["learned ranker, fitted on our training questions (shipped)"] = \
+        lambda m: replay_hits(m, shipped.ranker, depth, 100)
+    searchers["learned ranker, fitted on SciFact's other two thirds"] = lambda m: replay_hits(m, sf_ranker, depth, 100)
     for name, search in searchers.items():
         t0 = time.perf_counter()
-        tot = [0.0, 0.0, 0.0]
-        for c in claims:
-            m = doc_metrics(doc_ranking(search(c["claim"])), c["cited"])
-            tot = [a + b for a, b in zip(tot, m)]
-        n = len(claims)
-        rows.append({"config": name, "nDCG@10": tot[0] / n, "recall@10": tot[1] / n, "recall@100": tot[2] / n,
-                     "ms/query": 1000 * (time.perf_counter() - t0) / n})
+        nd = sum(ndcg10(doc_ranking(search(m)), next(c for c in test if c["id"] == m.id)["cited"]) for m in m_test)
+        rows.append({"config": name, "nDCG@10 (held-out third)": nd / len(m_test),
+                     "ms/claim": 1000 * (time.perf_counter() - t0) / len(m_test)})
     return rows
 
 
-def rationale_selection(ws: Workspace, claims) -> dict:
-    """For claims with evidence: are the best-scoring sentences of the right abstract its rationales?"""
-    import numpy as np
+def _rules_hits(m, cfg):
+    from ncmec_qa.learn.replay import replay_hits
+    from ncmec_qa.retrieval import config_ranker
 
-    hit1 = total = 0
-    for c in claims:
-        for doc, rationale in c["evidence"].items():
-            if not rationale:
-                continue
-            sid = f"sf-{doc}"
-            text = ws.index.document_text(sid)
-            if text is None:
-                continue
-            qv = ws.embed_query(c["claim"])
-            rows = [r for (r,) in ws.index.db.execute("SELECT rowid FROM passages WHERE source_id = ?", (sid,))]
-            recs = ws.index.passages(rows)
-            best: dict[tuple[int, int], float] = {}
-            for p in recs.values():
-                for s, cos in zip(p.sentences, ws.retriever.sentence_cosines(qv, p)):
-                    best[(s.start, s.end)] = max(best.get((s.start, s.end), -1.0), float(cos))
-            if not best:
-                continue
-            # the abstract's sentences are its lines after the title
-            lines, pos = [], text.index("\n\n") + 2
-            for ln in text[pos:].split("\n"):
-                lines.append((pos, pos + len(ln)))
-                pos += len(ln) + 1
-            top = max(best, key=best.get)
-            idx = next((i for i, (a, b) in enumerate(lines) if a <= top[0] < b), None)
-            hit1 += idx in rationale
-            total += 1
-    return {"claims with rationales": total, "top sentence is a rationale": hit1, "precision@1": hit1 / total if total else 0.0}
+    rules = replace(cfg, ranker="rules")
+    return replay_hits(m, config_ranker(rules, None), rules, 100)
 
 
 # -- output -----------------------------------------------------------------------------------
-
-
 def versions() -> str:
     from importlib.metadata import version
 
-    names = ["sentence-transformers", "torch", "faiss-cpu", "onnxruntime", "bm25s", "pysbd"]
+    names = ["sentence-transformers", "torch", "scikit-learn", "onnxruntime", "bm25s", "pysbd"]
     return ", ".join(f"{n} {version(n)}" for n in names) + f", Python {platform.python_version()}"
 
 
@@ -271,78 +263,166 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--index", type=Path, help="An index of the reference corpus to reuse (default: build one)")
     ap.add_argument("--model", default=None, help="Embedding model (default: the bundled MiniLM)")
-    ap.add_argument("--questions", type=Path, default=SHARED / "eval/questions.jsonl")
-    ap.add_argument("--scifact-limit", type=int, default=None, help="Only the first N claims (and their cited abstracts plus distractors)")
+    ap.add_argument("--train", type=Path, default=SHARED / "train")
+    ap.add_argument("--dev", type=Path, default=SHARED / "eval")
+    ap.add_argument("--limit", type=int, default=None, help="Only the first N training questions and claims (a slice)")
+    ap.add_argument("--scifact-limit", type=int, default=None, help="Only the first N SciFact claims")
     ap.add_argument("--scifact-docs", type=int, default=None, help="Cap the SciFact corpus at N abstracts (cited ones kept)")
     ap.add_argument("--no-scifact", action="store_true")
-    ap.add_argument("--no-chunking-row", action="store_true", help="skip the index whose tables are chunked as prose")
+    ap.add_argument("--no-cross-encoder", action="store_true", help="Skip the cross-encoder rows (they take the longest)")
     ap.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md", help="the file whose section is replaced")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--work", type=Path, default=None,
-                    help="Folder for the documents and indexes the run builds (default: a new temporary folder). "
-                         "The builds are incremental, so a second run with the same folder embeds only what changed.")
+                    help="Folder for the documents, indexes and cross-encoder folds the run builds (default: a new "
+                         "temporary folder); a second run with the same folder rebuilds only what changed.")
     args = ap.parse_args()
     cmd = "python bench/quality.py " + " ".join(sys.argv[1:])
     tmp = args.work or Path(tempfile.mkdtemp(prefix="ncmec-qa-quality-"))
     tmp.mkdir(parents=True, exist_ok=True)
-    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     log(f"working folder: {tmp}")
+    started = time.perf_counter()
 
     ws = Workspace.open(corpus=ROOT / "corpus/sources.toml", index=args.index or tmp / "ref-index", model=args.model)
     if not args.index:
         log("building the reference index …")
         ws.build(log=log)
-    questions = load_questions(args.questions)
-    prose_ws = sws = None
-    if not args.no_chunking_row:
-        prose_ws = Workspace.open(corpus=ROOT / "corpus/sources.toml", index=tmp / "prose-tables-index", model=args.model,
-                                  chunking=PROSE_TABLES)
-        log("building the reference index with table pages chunked as prose …")
-        prose_ws.build(log=log)
-    dev = dev_rows(ws, questions, Bm25sBaseline(ws.index), prose_ws)
-    curve = abstention_curve(ws, questions, [0.0, 0.90, 0.94, 0.96, 0.97, 0.98, 0.99, 1.0, 1.01, 1.02, 1.05, 1.1])
+    doc_text = ws.index.document_text_of_file
+    replayer = Replayer(ws.sources(), ws.document_text)
+    tq = sliced(load_examples(args.train / "questions.jsonl"), args.limit)
+    tc = sliced(load_examples(args.train / "claims.jsonl"), args.limit)
+    dq = load_examples(args.dev / "questions.jsonl")
+    dc = load_examples(args.dev / "claims.jsonl")
+    dev_questions = load_questions(args.dev / "questions.jsonl")
+    train_questions = sliced(load_questions(args.train / "questions.jsonl"), args.limit)
+    log(f"mining {len(tq)} training and {len(dq)} dev questions")
+    m_train, m_dev = mine_questions(ws, tq), mine_questions(ws, dq)
+
+    q_rows: list[dict] = []
+    # first-stage baselines and bm25s: retrieval only
+    bm = Bm25sBaseline(ws.index)
+    q_rows.append({"config": "baseline: bm25s", **retrieval_cells(lambda q: bm.search(q, 10), train_questions, "train"),
+                   **retrieval_cells(lambda q: bm.search(q, 10), dev_questions, "dev")})
+    for name, cfg in BASELINES.items():
+        w = workspace_like(ws, retrieval=cfg)
+        q_rows.append({"config": name, **retrieval_cells(lambda q, w=w: w.search(q), train_questions, "train"),
+                       **retrieval_cells(lambda q, w=w: w.search(q), dev_questions, "dev")})
+    # the previous release: fitted on dev, nothing to refit
+    today = workspace_like(ws, retrieval=TODAY, answering=RULES)
+    q_rows.append({"config": "previous release: hand-set reranker and answer rules (fitted on dev)",
+                   **q_cells(evaluate(train_questions, today.ask, doc_text), "train"),
+                   **q_cells(evaluate(dev_questions, today.ask, doc_text), "dev")})
+    configs = {
+        "learned ranker, selector and abstainer (default)": TrainConfig(),
+        "the same, weights unconstrained in sign": TrainConfig(abstainer_signs=False, selector_signs=False),
+    }
+    fitted = {}
+    groups: dict[str, dict] = {}
+    for name, tcfg in configs.items():
+        log(f"fitting: {name}")
+        qm = fit_question_models(m_train, replayer, tcfg, log)
+        fitted[name] = qm
+        final = Judgment(qm.ranker, qm.selector, qm.abstainer, load_judgment().verdict)
+        cv = cv_answers(qm, m_train, replayer, LEARNED, tcfg.answering)
+        if name.endswith("(default)"):
+            # the old rules' min_evidence is a score of the hand-set reranker: not comparable, so not applied
+            old_rules = replace(RULES, min_evidence=float("-inf"))
+            rules_cv = cv_answers(qm, m_train, replayer, LEARNED, old_rules)
+            q_rows.append({"config": "learned ranker, answer rules of the previous release (without min_evidence)",
+                           **q_cells(report_of(rules_cv, m_train, doc_text), "train"),
+                           **q_cells(report_of(answers_by(final, m_dev, replayer, LEARNED, old_rules), m_dev, doc_text),
+                                     "dev")})
+            groups["previous release"] = per_group({q.text: today.ask(q.text) for q in tq}, m_train, doc_text)
+            groups["default"] = per_group(cv, m_train, doc_text)
+        q_rows.append({"config": name, **q_cells(report_of(cv, m_train, doc_text), "train"),
+                       **q_cells(report_of(answers_by(final, m_dev, replayer, LEARNED, tcfg.answering), m_dev, doc_text),
+                                 "dev")})
+    default = fitted["learned ranker, selector and abstainer (default)"]
+    if not args.no_cross_encoder:
+        from cross_encoder import cross_encoder_rows
+
+        q_rows.extend(cross_encoder_rows(ws, m_train, m_dev, replayer, default, tmp / "cross-encoder", log))
+
+    # claims
+    log(f"claims: {len(tc)} training, {len(dc)} dev")
+    w_today = workspace_like(ws, retrieval=TODAY)
+    rules_cfg = VerifyConfig(verdict="rules")
+    mc_today = mine_claims(w_today, tc, cfg=rules_cfg)
+    judged = Judgment(default.ranker, default.selector, default.abstainer, load_judgment().verdict)
+    w_learned = workspace_like(ws, retrieval=LEARNED, judgment=judged)
+    mc = mine_claims(w_learned, tc)
+    verdict, vrep = fit_verdict_model(mc, log=log)
+    w_final = workspace_like(ws, retrieval=LEARNED, judgment=replace(judged, verdict=verdict))
+
+    def dev_claims(w, cfg):
+        # the dev claims taken from the seed article are judged against the primary documents (eval/README)
+        return verdict_report([c.label for c in dc], [verify_claim(w, c.text, cfg=cfg, exclude={SEED}).verdict
+                                                      for c in dc])
+
+    c_rows = [
+        {"config": "previous release: verdict rules (fitted on dev)",
+         **c_cells(verdict_report([c.example.label for c in mc_today], [c.assessment.verdict for c in mc_today]),
+                   "train"),
+         **c_cells(dev_claims(w_today, rules_cfg), "dev")},
+        {"config": "learned verdict over the rules' assessment (default)", **c_cells(vrep["cv"], "train"),
+         **c_cells(dev_claims(w_final, VerifyConfig()), "dev")},
+    ]
+    shipped = load_judgment()
+    final = Judgment(default.ranker, default.selector, default.abstainer, verdict)
+    same = same_models(final, shipped)
+    ab = default.report["abstainer"]
     sections = [
-        f"## Retrieval and answer quality\n\nProduced by `{cmd.strip()}` on {dt.date.today()} "
-        f"({os.cpu_count()} CPUs; {versions()}).\n",
-        f"### Dev questions ({args.questions.name}: {sum(q.answerable for q in questions)} answerable, "
-        f"{sum(not q.answerable for q in questions)} unanswerable)\n\nr@k counts answerable questions with a gold passage "
-        "in the top k; answered/abstained count correct decisions.\n\n" + table(dev) + "\n",
-        "### Abstention threshold (default configuration)\n\nThe answer is withheld when the best passage's reranked "
-        "score is below `min_evidence` (besides the year and number checks).\n\n" + table(curve) + "\n",
+        f"## Retrieval, answer and verdict quality\n\nProduced by `{cmd.strip()}` on {dt.date.today()} "
+        f"({os.cpu_count()} CPUs; {versions()}; {time.perf_counter() - started:.0f} s before SciFact).\n",
+        f"### Questions\n\nTrain: {len(tq)} questions ({sum(q.answerable for q in tq)} answerable), each answered by the "
+        "models fitted without its group (six folds, pooled). Dev: "
+        f"{len(dq)} questions ({sum(q.answerable for q in dq)} answerable), answered by the models fitted on all training "
+        "questions. Top 5: answerable questions with a gold passage in the first five; answer precision: share of quoted "
+        "units that overlap a gold quote by half the shorter of the two; answered / abstained: correct decisions.\n\n"
+        + table(q_rows) + "\n",
+        "Per held-out group (top 5 · MRR · answered · abstained):\n\n"
+        + table([{"config": k, **v} for k, v in groups.items()]) + "\n",
+        "### Abstention: calibration of the default (out-of-fold, train)\n\nThe abstainer estimates the probability "
+        "that the chosen evidence answers the question (the question is answerable and a quoted unit overlaps a gold "
+        f"quote: {ab['evidence_answers']} of {len(m_train)} training questions with the fold models). AUC "
+        f"{ab['cv_auc']:.3f} for that, {ab['cv_auc_answerable']:.3f} for answerable against unanswerable. Threshold "
+        f"{ab['cv']['threshold']:.2f}: the lowest at which the out-of-fold answers given hold gold evidence at least "
+        f"{ab['precision_target']:.0%} of the time.\n\n"
+        + table([{"predicted": r["predicted"], "questions": r["questions"], "mean predicted": r["mean predicted"],
+                  "observed: the evidence answers": r["observed"]} for r in reliability(default.oof_probability,
+                                                                                         default.oof_answers)])
+        + "\n\nThe trade-off (out-of-fold, train):\n\n" + table(ab["curve"]) + "\n",
+        "### Claims\n\nTrain: " + f"{len(tc)} claims, cross-validated by group; dev: {len(dc)} claims.\n\n"
+        + table(c_rows) + "\n",
+        "The shipped models (`src/ncmec_qa/learn/params/`) "
+        + ("are the default configuration refitted here: identical." if not same else
+           f"differ from the default refitted here ({same}); run `ncmec-qa train`.") + "\n",
     ]
     if not args.no_scifact:
         claims = scifact_claims(args.scifact_limit)
         keep = None
         if args.scifact_docs:
-            keep = set().union(*(c["cited"] for c in claims)) | set(str(i) for i in range(0))
+            keep = set().union(*(c["cited"] for c in claims))
             with open(SHARED / "eval/scifact/corpus_train.csv", newline="", encoding="utf-8") as f:
                 for r in csv.DictReader(f):
                     if len(keep) >= args.scifact_docs:
                         break
                     keep.add(r["doc_id"])
         m = scifact_corpus(tmp / "scifact", keep)
-        sws = Workspace.open(corpus=m.path, index=tmp / "scifact-index", model=args.model)
+        sws = Workspace.open(corpus=m.path, index=tmp / "scifact-index", model=args.model, judgment=shipped)
         log(f"building the SciFact index ({len(m.sources)} abstracts) …")
-        t0 = time.perf_counter()
-        rep = sws.build(log=log)
-        log(f"SciFact index: {rep.passages} passages in {time.perf_counter() - t0:.0f} s")
-        sf = scifact_rows(sws, claims, Bm25sBaseline(sws.index))
-        sel = rationale_selection(sws, claims)
+        sws.build(log=log)
+        sf = scifact_rows(sws, claims, shipped)
         sections.append(
-            f"### SciFact (training claims: {len(claims)}; corpus: {len(m.sources)} abstracts)\n\nRelevant = the claim's "
-            "cited abstracts. Reference (BEIR, test claims): BM25 0.665 nDCG@10; all-MiniLM-L6-v2 alone about 0.65; "
-            "a BM25 + dense hybrid about 0.71.\n\n" + table(sf) + "\n\nEvidence sentences: of "
-            f"{sel['claims with rationales']} claim–abstract pairs with annotated rationales, the abstract's best-scoring "
-            f"sentence is a rationale in {sel['top sentence is a rationale']} ({sel['precision@1']:.3f}).\n")
+            f"### SciFact (training claims: {len(claims)}, every third held out; corpus: {len(m.sources)} abstracts)\n\n"
+            "Relevant = the claim's cited abstracts. Reference (BEIR, test claims): BM25 0.665 nDCG@10; "
+            "all-MiniLM-L6-v2 alone about 0.65; a BM25 + dense hybrid about 0.71.\n\n" + table(sf) + "\n")
     text = "\n".join(sections)
     print(text)
     if not args.no_write:
         write_section("quality", text, args.output)
         log(f"wrote the quality section of {args.output}")
     if args.work is None:
-        for w in (ws, prose_ws, sws):
-            if w is not None and "index" in w.__dict__:
-                w.index.close()
+        ws.index.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

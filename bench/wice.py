@@ -14,7 +14,7 @@ on these 30 claims: this is the dev set, not a held-out test.
 Part 2, WiCE dev (Kamoi et al., 2023): each claim comes with the sentences of the web page it
 cites. The page's 40 sentences sharing the most IDF-weighted words with the claim (all of them on
 shorter pages; the stand-in for retrieval, the same for every method) become the candidate units
-of `verification.assess` (cosines from the bundled MiniLM, word statistics from all pages'
+of `verify.assess` (cosines from the bundled MiniLM, word statistics from all pages'
 sentences).
 Verdicts map to WiCE's labels: `supported` -> supported, `contradicted` -> not_supported, and
 `not_found` -> partially_supported when the nearest unit's relevance (its cosine plus 0.6 times
@@ -47,12 +47,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from ncmec_qa.verification import (  # noqa: E402
+from ncmec_qa.units import Unit  # noqa: E402
+from ncmec_qa.verify import (  # noqa: E402
     CONTRADICTED,
     NOT_FOUND,
     SUPPORTED,
     TermStats,
-    Unit,
     VerifyConfig,
     assess,
     terms,
@@ -434,7 +434,7 @@ def main(argv=None) -> int:
         parts += [
             "## WiCE dev: claim plus the cited page's sentences",
             "",
-            f"Verdicts from `verification.assess` over the {PRESELECT} sentences of the cited page that share the "
+            f"Verdicts from `verify.assess` over the {PRESELECT} sentences of the cited page that share the "
             "most IDF-weighted words with the claim (the stand-in for retrieval, the same for both methods). "
             '`assess` has no "partially supported" verdict: `supported` stays supported, `contradicted` becomes '
             "not supported, and `not_found` becomes partially supported when the nearest sentence's relevance "

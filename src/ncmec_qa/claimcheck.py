@@ -184,6 +184,9 @@ def _cls(q: Quantity) -> str:
     return "duration" if q.kind == "duration" else q.unit
 
 
+figure_class = _cls  # what a figure can be compared with: durations with durations, counts with counts …
+
+
 def _interval(q: Quantity, as_point: bool = False) -> tuple[float, float]:
     f = _DUR_HOURS.get(q.unit, 1.0)
     v, t = q.value * f, _half_unit(q) * f

@@ -279,15 +279,20 @@ def _questions(question: str | None):
 @json_option
 @click.option("--cite-format", type=click.Choice(["markdown", "bibtex", "csl-json", "ris"]),
               help="Also print the sources as citations in this format (with --json: an \"export\" field).")
+@click.option("--min-confidence", type=click.FloatRange(0.0, 1.0),
+              help="Abstain below this estimated probability that the evidence answers the question "
+                   "(default: the abstainer's own threshold, chosen on the training folds).")
 @click.pass_obj
 @handle_errors
-def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json, cite_format):
+def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json, cite_format, min_confidence):
     """Answer QUESTION with cited, verbatim sentences from the corpus (or abstain).
 
     With no QUESTION (or -), read one question per line from stdin and answer each
     from the same loaded index; with --json, one JSON object per line.
     """
-    ws = obj.workspace()
+    from .answering import AnswerConfig
+
+    ws = obj.workspace(answering=AnswerConfig(threshold=min_confidence))
     _warn_stale(obj, ws)
     many = not question or question == "-"
     console = None
@@ -331,7 +336,7 @@ def eval_cmd(obj: Context, questions, k, as_json):
 
     ws = obj.workspace()
     _warn_stale(obj, ws)
-    rep = evaluate(load_questions(questions), lambda q: ws.ask(q, k=k))
+    rep = evaluate(load_questions(questions), lambda q: ws.ask(q, k=k), ws.index.document_text_of_file)
     if as_json:
         emit_json(rep.to_dict())
         return
@@ -349,7 +354,7 @@ def _register_extensions() -> None:
     """Command groups that live in their own modules."""
     import importlib
 
-    for name in ("cli_corpus", "cli_verify"):
+    for name in ("cli_corpus", "cli_verify", "cli_train"):
         try:
             mod = importlib.import_module(f"ncmec_qa.{name}")
         except ModuleNotFoundError as e:

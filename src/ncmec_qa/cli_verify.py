@@ -37,7 +37,7 @@ def _command_line(file, exclude, sources, k, fmt_flag: str, output=None) -> str:
 
 def _print_verdict(console, v) -> None:
     from .render import _escape, citation_line
-    from .verification import short_quote
+    from .verify import short_quote
 
     console.print(f"{_mark(v.verdict)}: {_escape(v.reason)}", highlight=False)
     if v.verdict == "not_found" and v.evidence:
@@ -99,7 +99,7 @@ def verify(obj: Context, claim, file_, k, sources, exclude, as_markdown, as_json
     contradicted, 0 otherwise.
     """
     from .citations import export
-    from .verification import report_markdown, verdict_markdown, verify_article, verify_claim
+    from .verify import report_markdown, verdict_markdown, verify_article, verify_claim
 
     if bool(claim) == bool(file_):
         raise click.UsageError("give either a CLAIM or --file ARTICLE")

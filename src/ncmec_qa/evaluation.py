@@ -1,7 +1,10 @@
 """Retrieval and answer quality on question sets with gold evidence.
 
-A retrieved passage is gold evidence when it comes from the quote's file and contains
-the quote after every run of whitespace is collapsed to one space.
+A retrieved passage is gold evidence when it comes from the quote's file and contains the
+quote, whitespace aside (the gold quotes were taken from another text extraction, which puts a
+space where ours may put none: "<vehicleDescription> 0|1" for "<vehicleDescription>0|1").
+An answer sentence is inside gold evidence when its cited span overlaps a gold quote's span in
+the document by at least half of the shorter of the two (`gold_spans` locates the quotes).
 """
 
 from __future__ import annotations
@@ -20,6 +23,30 @@ _WS = re.compile(r"\s+")
 
 def normalize_ws(s: str) -> str:
     return _WS.sub(" ", s).strip()
+
+
+def squash_ws(s: str) -> str:
+    """`s` without any whitespace: how gold quotes are matched."""
+    return _WS.sub("", s)
+
+
+def gold_spans(text: str, quotes: Sequence[str]) -> list[tuple[int, int]]:
+    """Every (start, end) in `text` where one of `quotes` stands, whitespace aside."""
+    kept = [i for i, ch in enumerate(text) if not ch.isspace()]
+    flat = "".join(text[i] for i in kept)
+    out: list[tuple[int, int]] = []
+    for q in quotes:
+        needle = squash_ws(q)
+        at = flat.find(needle) if needle else -1
+        while at >= 0:
+            out.append((kept[at], kept[at + len(needle) - 1] + 1))
+            at = flat.find(needle, at + 1)
+    return out
+
+
+def overlaps_gold(start: int, end: int, spans: Sequence[tuple[int, int]], share: float = 0.5) -> bool:
+    """Does [start, end) overlap one of `spans` by at least `share` of the shorter of the two?"""
+    return any(min(end, b) - max(start, a) >= share * min(end - start, b - a) > 0 for a, b in spans)
 
 
 @dataclass(frozen=True)
@@ -54,8 +81,8 @@ def load_questions(path: Path) -> list[Question]:
 
 
 def is_gold(p: Passage, evidence: Sequence[Evidence]) -> bool:
-    text = normalize_ws(p.text)
-    return any(e.file == p.file and normalize_ws(e.quote) in text for e in evidence)
+    text = squash_ws(p.text)
+    return any(e.file == p.file and squash_ws(e.quote) in text for e in evidence)
 
 
 def first_gold_rank(hits: Sequence[Hit], evidence: Sequence[Evidence]) -> int | None:
@@ -71,9 +98,9 @@ def ndcg_at(hits: Sequence[Hit], evidence: Sequence[Evidence], k: int = 10) -> f
     credited: set[str] = set()
     gains = []
     for h in hits[:k]:
-        text = normalize_ws(h.passage.text)
+        text = squash_ws(h.passage.text)
         new = {e.quote for e in evidence if e.quote not in credited and e.file == h.passage.file
-               and normalize_ws(e.quote) in text}
+               and squash_ws(e.quote) in text}
         credited |= new
         gains.append(1.0 if new else 0.0)
     dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains))
@@ -115,16 +142,32 @@ class EvalReport:
         return d
 
 
-def _gold_sentence(text: str, passage: Passage, evidence: Sequence[Evidence]) -> bool:
-    t = normalize_ws(text)
-    return any(e.file == passage.file and (normalize_ws(e.quote) in t or t in normalize_ws(e.quote)) for e in evidence) or is_gold(passage, evidence)
+class GoldLocator:
+    """The spans of a question's gold quotes in each cited document (`document_text(file)` gives
+    the document's extracted text, the text every citation's offsets refer to)."""
+
+    def __init__(self, document_text: Callable[[str], str | None]):
+        self.document_text = document_text
+        self._texts: dict[str, str | None] = {}
+
+    def spans(self, file: str, evidence: Sequence[Evidence]) -> list[tuple[int, int]]:
+        if file not in self._texts:
+            self._texts[file] = self.document_text(file)
+        text = self._texts[file]
+        return gold_spans(text, [e.quote for e in evidence if e.file == file]) if text else []
+
+    def cited_gold(self, file: str, start: int, end: int, evidence: Sequence[Evidence]) -> bool:
+        return overlaps_gold(start, end, self.spans(file, evidence))
 
 
 def evaluate(
     questions: Sequence[Question],
     ask: Callable[[str], Answer],
+    document_text: Callable[[str], str | None],
     ks: Sequence[int] = (1, 5, 10),
 ) -> EvalReport:
+    """`document_text(file)`: a document's extracted text, to locate gold quotes for answer precision."""
+    gold = GoldLocator(document_text)
     rep = EvalReport()
     rr, nd, sent_total, sent_gold = 0.0, 0.0, 0, 0
     hits_at = {k: 0 for k in ks}
@@ -143,7 +186,7 @@ def evaluate(
                 hits_at[k] += int(rank is not None and rank <= k)
             for s in a.answer:
                 c = a.sources[s.citations[0] - 1]
-                gold_s += int(_gold_sentence(s.text, c.passage, q.evidence))
+                gold_s += int(gold.cited_gold(c.passage.file, c.start, c.end, q.evidence))
             sent_total += len(a.answer)
             sent_gold += gold_s
         else:

@@ -98,6 +98,7 @@ class Hit:
     lexical_rank: int | None = None
     cosine: float | None = None  # the passage's cosine to the query, when the dense retriever or the reranker saw it
     reranked: bool = False  # `score` is the reranker's (comparable across queries), not a fusion score
+    context: str = ""  # the title and section the retrievers read beside the passage
 
     def to_dict(self) -> dict[str, Any]:
         d = self.passage.to_dict()

@@ -4,12 +4,14 @@
 - `question_parts`: the clauses of a question that asks two things;
 - `expand_query`: deterministic rewrites for the lexical search ("§ 2258A", "ESP", "CSAM");
 - `asks_quantity` / `has_figure`: does it ask for an amount, and does a text state one;
-- `named_terms`: the words it capitalises inside the sentence (names: "Reddit", "India").
+- `named_terms`: the words it capitalises inside the sentence (names: "Reddit", "India");
+- `stems`: the stems of a text's content words, how a question's words are found in evidence.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .store import content_terms
 
@@ -81,3 +83,28 @@ def named_terms(question: str) -> set[str]:
     """The content terms of the words a question capitalises mid-sentence ("how many reports came
     from Reddit in 2022?" → {"reddit"}): the names a table's row would carry."""
     return content_terms(" ".join(_NAME.findall(question.strip())))
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer  # PyStemmer: the Snowball stemmers in C
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=100_000)
+def stem(word: str) -> str:
+    """The Snowball (Porter 2) stem of a lower-cased word: "fined" and "fine" → "fine"."""
+    return _stemmer().stemWord(word)
+
+
+@lru_cache(maxsize=65_536)
+def words(text: str) -> frozenset[str]:
+    """The content terms of `text` (`store.content_terms`), cached: passages are read again and again."""
+    return frozenset(content_terms(text))
+
+
+@lru_cache(maxsize=65_536)
+def stems(text: str) -> frozenset[str]:
+    """The stems of the content terms of `text`."""
+    return frozenset(stem(t) for t in words(text))

@@ -229,6 +229,13 @@ class Index:
         n = self.db.execute("SELECT count(*) FROM sentences").fetchone()[0]
         return self._array("sentence_vectors.npy", n, "sentences")
 
+    def sentence_passages(self) -> np.ndarray:
+        """The passage rowid of each sentence, in sentence order (row i - 1 for sentence row i)."""
+        if "_owners" not in self.__dict__:
+            rows = self.db.execute("SELECT passage_rowid FROM sentences ORDER BY rowid").fetchall()
+            self.__dict__["_owners"] = np.fromiter((r for (r,) in rows), dtype=np.int64, count=len(rows))
+        return self.__dict__["_owners"]
+
     def idf(self, terms: Iterable[str]) -> dict[str, float]:
         """BM25-style inverse document frequency of each term over passages."""
         terms = list(dict.fromkeys(terms))
@@ -238,6 +245,15 @@ class Index:
         df = dict(self.db.execute(f"SELECT term, df FROM terms WHERE term IN ({marks})", terms).fetchall())
         n = self.size
         return {t: math.log(1 + (n - df.get(t, 0) + 0.5) / (df.get(t, 0) + 0.5)) for t in terms}
+
+    def unseen(self, terms: Iterable[str]) -> set[str]:
+        """The terms that no passage contains."""
+        terms = list(dict.fromkeys(terms))
+        if not terms:
+            return set()
+        marks = ",".join("?" * len(terms))
+        known = {t for (t,) in self.db.execute(f"SELECT term FROM terms WHERE term IN ({marks})", terms)}
+        return set(terms) - known
 
     @cached_property
     def vector_index(self):
@@ -261,6 +277,22 @@ class Index:
             (q, k),
         ).fetchall()
         return [(int(r), float(s)) for r, s in rows]
+
+    def match_all(self, words: Sequence[str], any_of: Sequence[str] = (), k: int = 10) -> list[int]:
+        """Rowids of the passages (text, title or section) holding every one of `words` and, when given,
+        one of `any_of`, best BM25 first."""
+        if not words:
+            return []
+        q = " ".join(f'"{w}"' for w in words)
+        if any_of:
+            q += " AND (" + " OR ".join(f'"{y}"' for y in any_of) + ")"
+        try:
+            rows = self.db.execute(
+                "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? ORDER BY bm25(passages_fts, 1.0, 0.4) LIMIT ?",
+                (q, k)).fetchall()
+        except sqlite3.Error:
+            return [rid for rid, _ in self.lexical_search(" ".join([*words, *any_of]), k)]
+        return [int(r[0]) for r in rows]
 
     # -- records ---------------------------------------------------------------------------
     def passages(self, rowids: Iterable[int]) -> dict[int, Passage]:
@@ -310,6 +342,20 @@ class Index:
     def document_text(self, source_id: str) -> str | None:
         r = self.db.execute("SELECT text FROM documents WHERE source_id = ?", (source_id,)).fetchone()
         return r[0] if r else None
+
+    def document_text_of_file(self, file: str) -> str | None:
+        """The extracted text of the document the manifest records at `file`."""
+        r = self.db.execute("SELECT text FROM documents WHERE file = ?", (file,)).fetchone()
+        return r[0] if r else None
+
+    def passage_rowids(self, source_id: str) -> list[int]:
+        """The rowids of a document's passages, in index order."""
+        return [int(r) for (r,) in self.db.execute("SELECT rowid FROM passages WHERE source_id = ? ORDER BY rowid",
+                                                   (source_id,))]
+
+    def passage_texts(self) -> list[tuple[str, str]]:
+        """(text, section) of every passage, in index order."""
+        return [(t, s or "") for t, s in self.db.execute("SELECT text, section FROM passages ORDER BY rowid")]
 
     def close(self) -> None:
         self.db.close()

@@ -17,6 +17,7 @@ from .chunking import ChunkConfig
 from .config import Paths, resolve_paths
 from .embedding import Embedder, make_embedder
 from .errors import IndexStale
+from .learn.shipped import Judgment, load_judgment
 from .manifest import Manifest, load_manifest, manifest_hash
 from .models import Answer, Hit, Source
 from .retrieval import RetrievalConfig, Retriever
@@ -34,6 +35,7 @@ class Workspace:
     answering: AnswerConfig = field(default_factory=AnswerConfig)
     chunking: ChunkConfig = field(default_factory=ChunkConfig)
     fast_queries: bool = True  # embed queries with the index's ONNX encoder when it has one
+    judgment: Judgment | None = None  # the learned models; None: those that ship with the package
     notes: list[str] = field(default_factory=list)  # one-line notes for the user (stderr)
 
     @classmethod
@@ -57,7 +59,8 @@ class Workspace:
         embedder = embedder or make_embedder(self.model)
         report = build_index(self.manifest, self.docs_dir, self.paths.index, embedder, self.chunking,
                              full=full, log=log, progress_factory=progress_factory, vector_params=vector_params)
-        self.__dict__.pop("index", None)
+        for name in ("index", "retriever", "_doc_texts", "_sources"):
+            self.__dict__.pop(name, None)
         return report
 
     @cached_property
@@ -102,8 +105,25 @@ class Workspace:
         return self.embed([text])[0]
 
     @cached_property
+    def models(self) -> Judgment:
+        """The learned models in use (loaded once)."""
+        return self.judgment or load_judgment()
+
+    @cached_property
+    def secondary_sources(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.manifest.sources if s.kind == "secondary")
+
+    @cached_property
     def retriever(self) -> Retriever:
-        return Retriever(self.index, self.embed_query, self.retrieval)
+        ranker = self.models.ranker if self.retrieval.ranker == "learned" else None
+        return Retriever(self.index, self.embed_query, self.retrieval, ranker, self.secondary_sources)
+
+    def first_stage(self) -> Retriever:
+        """A retriever for the first stage only (candidates), which needs no learned model."""
+        from dataclasses import replace
+
+        return Retriever(self.index, self.embed_query, replace(self.retrieval, ranker="rules"), None,
+                         self.secondary_sources)
 
     def search(self, query: str, k: int = 10, sources: set[str] | None = None,
                exclude: set[str] | None = None) -> list[Hit]:
@@ -113,8 +133,17 @@ class Workspace:
             exclude: set[str] | None = None) -> Answer:
         qv = self.embed_query(question)
         hits = self.retriever.search(question, k=k, sources=sources, exclude=exclude, qv=qv)
+        learned = self.answering.selection == "learned"
         return answer_question(question, hits, self.sources(), lambda p: self.retriever.sentence_cosines(qv, p),
-                               self.answering)
+                               self.answering, models=self.models if learned else None, doc_text=self.document_text,
+                               terms=self.retriever.query_terms(question) if learned else None)
+
+    def document_text(self, source_id: str) -> str | None:
+        """A document's extracted text (the text every offset refers to), read once per workspace."""
+        cache = self.__dict__.setdefault("_doc_texts", {})
+        if source_id not in cache:
+            cache[source_id] = self.index.document_text(source_id)
+        return cache[source_id]
 
     def sources(self) -> dict[str, Source]:
         return dict(self._sources)

@@ -1,0 +1,154 @@
+"""The learned judgment on the real index (slow): the issue's examples with their expected behaviour, each
+learned decision depending on its model (inverted, the decision changes; removed, a clear error), and
+`ncmec-qa train --check` reproducing the committed models from ../shared/train."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from conftest import REFERENCE_CORPUS, REPO_MANIFEST, SHARED, norm_ws, run_cli
+from ncmec_qa.learn.shipped import ModelMissing
+from ncmec_qa.verify import CONTRADICTED, NOT_FOUND, SUPPORTED, verify_claim
+from ncmec_qa.workspace import Workspace
+
+pytestmark = pytest.mark.slow
+
+FINE = "What is the fine for a provider that knowingly and willfully fails to report?"
+TIKTOK_2018 = "How many CyberTipline reports did TikTok submit in 2018?"
+FUNDING = "How much federal funding did NCMEC receive to operate the CyberTipline in 2023?"
+FINE_CLAIM = ("A provider that knowingly and willfully fails to report shall be fined not more than $150,000 for an "
+              "initial failure.")
+
+
+def _with(ws: Workspace, **models) -> Workspace:
+    """The same index and encoder, other models."""
+    w = Workspace(ws.paths, judgment=replace(ws.models, **models))
+    w.__dict__["index"] = ws.index
+    w.__dict__["query_embedder"] = ws.query_embedder
+    return w
+
+
+def _inverted(model):
+    return replace(model, coef=-model.coef, intercept=-model.intercept)
+
+
+# -- the issue's examples -----------------------------------------------------------------------------
+
+def test_the_fine_is_quoted_with_its_amounts(reference_ws):
+    a = reference_ws.ask(FINE)
+    assert a.answered, a.reason
+    texts = [s.text for s in a.answer]
+    unit = next((t for t in texts if "shall be fined" in t), None)
+    assert unit is not None, texts
+    # the statute's lead-in and the list items that carry the amounts, as one quote
+    assert "$150,000" in unit and "$300,000" in unit, unit
+    c = a.sources[a.answer[texts.index(unit)].citations[0] - 1]
+    assert c.source.id == "usc-18-2258a" and reference_ws.index.document_text(c.source.id)[c.start:c.end] == c.quote
+
+
+def test_a_year_no_table_covers_is_not_answered_with_other_years(reference_ws):
+    a = reference_ws.ask(TIKTOK_2018)
+    assert not a.answered and a.answer == () and a.sources == ()
+    assert "2018" in a.reason, a.reason
+    assert a.passages  # the nearest passages are still shown
+
+
+def test_a_figure_nobody_published_is_not_answered_with_report_counts(reference_ws):
+    a = reference_ws.ask(FUNDING)
+    assert not a.answered, [s.text for s in a.answer]
+
+
+def test_a_division_of_the_fbi_is_not_supported(reference_ws):
+    v = verify_claim(reference_ws, "NCMEC is a division of the FBI.")
+    assert v.verdict != SUPPORTED, v.reason
+
+
+def test_a_number_of_analysts_nobody_published_is_not_contradicted(reference_ws):
+    v = verify_claim(reference_ws, "NCMEC employs 400 analysts to review CyberTipline reports.")
+    assert v.verdict != CONTRADICTED, v.reason
+
+
+@pytest.mark.parametrize("claim, verdict, where", [
+    (FINE_CLAIM, SUPPORTED, "usc-18-2258a"),
+    ("NCMEC must notify the provider when it is unable to forward a report to a foreign agency.", SUPPORTED,
+     "usc-18-2258a"),
+    ("The law requires every provider to monitor all of its users.", CONTRADICTED, "usc-18-2258a"),
+])
+def test_claims_the_statute_settles(reference_ws, claim, verdict, where):
+    v = verify_claim(reference_ws, claim, exclude={"seed-factually-2026"})
+    assert v.verdict == verdict, v.reason
+    assert v.evidence and v.evidence[0].source.id == where
+    for c in v.evidence:
+        assert reference_ws.index.document_text(c.source.id)[c.start:c.end] == c.quote
+
+
+def test_the_seed_article_is_not_all_not_found(reference_ws):
+    import json
+
+    args = ["--corpus", str(REPO_MANIFEST), "--index", str(reference_ws.paths.index), "--docs", str(REFERENCE_CORPUS)]
+    r = run_cli([*args, "-q", "verify", "--file", str(REFERENCE_CORPUS / "seed" / "000_55185e94c4a0bdcf.txt"),
+                 "--exclude-source", "seed-factually-2026", "--json"])
+    items = json.loads(r.stdout)
+    assert len(items) >= 10
+    decided = [d for d in items if d["verdict"] != NOT_FOUND]
+    assert decided, [d["reason"] for d in items]
+    for d in decided:
+        assert d["evidence"] and all(norm_ws(e["quote"]) and e["source_id"] != "seed-factually-2026" for e in d["evidence"])
+
+
+# -- every learned decision depends on its model ------------------------------------------------------------
+
+def test_the_ranker_decides_the_order(reference_ws):
+    top = reference_ws.search(FINE, k=3)[0]
+    assert "shall be fined" in top.passage.text
+    inverted = _with(reference_ws, ranker=_inverted(reference_ws.models.ranker)).search(FINE, k=3)[0]
+    assert "shall be fined" not in inverted.passage.text
+
+
+def test_the_selector_decides_what_is_quoted(reference_ws):
+    from ncmec_qa.answering import AnswerConfig
+
+    def quoted(ws):
+        ws.answering = AnswerConfig(threshold=0.0)
+        return [s.text for s in ws.ask(FINE).answer]
+
+    assert any("$150,000" in t for t in quoted(_with(reference_ws)))
+    assert not any("$150,000" in t for t in quoted(_with(reference_ws, selector=_inverted(reference_ws.models.selector))))
+
+
+def test_the_abstainer_decides_whether_to_answer(reference_ws):
+    assert not reference_ws.ask(TIKTOK_2018).answered
+    flipped = _with(reference_ws, abstainer=_inverted(reference_ws.models.abstainer))
+    assert flipped.ask(TIKTOK_2018).answered
+
+
+def test_the_verdict_model_decides_the_verdict(reference_ws):
+    assert verify_claim(reference_ws, FINE_CLAIM).verdict == SUPPORTED
+    flipped = _with(reference_ws, verdict=_inverted(reference_ws.models.verdict))
+    assert verify_claim(flipped, FINE_CLAIM).verdict != SUPPORTED
+
+
+@pytest.mark.parametrize("name", ["ranker", "selector", "abstainer", "verdict"])
+def test_without_a_model_nothing_is_decided_silently(reference_ws, tmp_path, monkeypatch, name):
+    from ncmec_qa.learn.shipped import MODEL_NAMES, PARAMS
+
+    for n in MODEL_NAMES:
+        if n != name:
+            (tmp_path / f"{n}.json").write_text((PARAMS / f"{n}.json").read_text())
+    monkeypatch.setenv("NCMEC_QA_MODELS", str(tmp_path))
+    w = Workspace.open(corpus=REPO_MANIFEST, index=reference_ws.paths.index, docs=REFERENCE_CORPUS)
+    w.__dict__["index"] = reference_ws.index
+    w.__dict__["query_embedder"] = reference_ws.query_embedder
+    with pytest.raises(ModelMissing, match=f"the learned {name} model is missing"):
+        verify_claim(w, FINE_CLAIM) if name == "verdict" else w.ask(FINE)
+
+
+# -- the committed models are what the trainer makes -----------------------------------------------------
+
+def test_training_on_the_training_sets_reproduces_the_committed_models(reference_ws):
+    args = ["--corpus", str(REPO_MANIFEST), "--index", str(reference_ws.paths.index), "--docs", str(REFERENCE_CORPUS)]
+    r = run_cli([*args, "train", "--data", str(SHARED / "train"), "--check"])
+    assert r.exit_code == 0, r.stderr[-2000:]
+    assert "the refitted models match" in r.stderr
