@@ -172,10 +172,14 @@ def test_table_rows_are_a_passage_each(tiny_corpus, source_id, rows):
         assert len(p.sentences) == 1
 
 
-def test_csv_row_passage_has_header_and_raw_row(tiny_corpus):
+def test_csv_row_passage_is_the_raw_row_and_its_section_names_the_columns(tiny_corpus):
     doc = load_tiny(tiny_corpus, "tiny-counts")
-    texts = [p.text for p in chunk_document(doc)]
-    assert texts[0] == 'year,reports,note\n2022,"400,715",first full year'
+    raw = tiny_corpus.path("tiny-counts").read_text()
+    passages = chunk_document(doc)
+    assert [p.text for p in passages] == ['2022,"400,715",first full year', "2023,52592,second year"]
+    assert [p.section for p in passages] == ["row 1 (columns: year, reports, note)", "row 2 (columns: year, reports, note)"]
+    for p in passages:  # the offsets slice the file itself
+        assert raw[p.start:p.end] == p.text
 
 
 # -- sentences ----------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from conftest import (
 )
 from ncmec_qa.chunking import chunk_document
 from ncmec_qa.ingest import load_document
-from ncmec_qa.retrieval import RetrievalConfig
+from ncmec_qa.retrieval import RetrievalConfig, Retriever
 from ncmec_qa.store import Index, current_generation
 from ncmec_qa.workspace import Workspace
 
@@ -134,6 +134,30 @@ def assert_same_index(inc_dir: Path, full_dir: Path) -> None:
         b.close()
 
 
+def assert_sentence_ranking_is_by_best_sentence(corpus: TinyCorpus, index_dir: Path) -> None:
+    """The first stage's sentence ranking (one vectorised max per run of a passage's sentences) equals the
+    passage-by-passage maximum over each passage's own sentences: it relies on sentences being stored
+    passage by passage, which every build, incremental or not, must keep."""
+    ws = workspace(corpus, index_dir)
+    try:
+        ix = ws.index
+        owners = ix.sentence_passages()
+        runs = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        assert len(runs) == len(set(owners.tolist())), "a passage's sentences are not stored together"
+        retriever = Retriever(ix, ws.embed_query, RetrievalConfig())
+        for q in QUERIES:
+            qv = ws.embed_query(q)
+            ranked = retriever._sentence_ranking(qv, ix.size)
+            passages = ix.passages(range(1, ix.size + 1))
+            best = {rid: max(float(ix.sentence_vectors[s.row - 1] @ qv) for s in p.sentences)
+                    for rid, p in passages.items() if p.sentences}
+            assert sorted(ranked) == sorted(best)
+            got = [best[r] for r in ranked]
+            assert got == sorted(got, reverse=True), q
+    finally:
+        ws.index.close()
+
+
 def assert_same_answers(corpus: TinyCorpus, inc_dir: Path, full_dir: Path) -> None:
     for mode in ("hybrid", "dense", "lexical"):
         wa, wb = workspace(corpus, inc_dir, mode), workspace(corpus, full_dir, mode)
@@ -175,6 +199,7 @@ def test_incremental_build_equals_a_full_build(tiny_corpus, tmp_path, change):
     assert bool(inc.warnings) == (change == "drift")
     assert_same_index(inc_dir, full_dir)
     assert_same_answers(tiny_corpus, inc_dir, full_dir)
+    assert_sentence_ranking_is_by_best_sentence(tiny_corpus, inc_dir)
 
 
 def test_a_chain_of_incremental_builds_still_equals_a_full_build(tiny_corpus, tmp_path):
@@ -186,6 +211,7 @@ def test_a_chain_of_incremental_builds_still_equals_a_full_build(tiny_corpus, tm
     workspace(tiny_corpus, tmp_path / "full").build(full=True)
     assert_same_index(inc_dir, tmp_path / "full")
     assert_same_answers(tiny_corpus, inc_dir, tmp_path / "full")
+    assert_sentence_ranking_is_by_best_sentence(tiny_corpus, inc_dir)
 
 
 # -- interrupted builds ------------------------------------------------------------------------------

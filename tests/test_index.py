@@ -420,7 +420,7 @@ def test_changing_only_the_format_re_extracts_the_document(tmp_path):
     r = open_workspace(corpus, index_dir).build()
     idx = Index(index_dir)
     rows = sorted(p.section for p in idx.all_passages() if p.source_id == "tiny-counts")
-    assert rows == ["row 1", "row 2"], "the document kept the passages of its old format"
+    assert rows == ["row 1 (columns: year, reports, note)", "row 2 (columns: year, reports, note)"], "the document kept the passages of its old format"
     assert r.embedded == 2
     assert [d.format for d in idx.documents() if d.source_id == "tiny-counts"] == ["csv"]
 

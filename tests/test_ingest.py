@@ -8,6 +8,7 @@ import pytest
 
 from conftest import (
     COUNTS_CSV,
+    RATES_JSON,
     HANDBOOK_MD,
     NOTES_TXT,
     TINY_DOCS,
@@ -147,34 +148,60 @@ def test_pdf_blocks_carry_their_page_numbers(tiny_corpus):
 
 # -- CSV ----------------------------------------------------------------------------------------------
 
-def test_csv_row_block_is_the_header_line_and_the_raw_row_line(tiny_corpus):
+def test_csv_row_block_is_the_raw_row_line_of_the_file(tiny_corpus):
     doc = load(tiny_corpus, "tiny-counts")
-    header, row1, row2 = COUNTS_CSV.splitlines()
-    assert block_texts(doc) == [f"{header}\n{row1}", f"{header}\n{row2}"]
-    assert '2022,"400,715",first full year' in block_texts(doc)[0]  # the quoted number, verbatim
+    _header, row1, row2 = COUNTS_CSV.splitlines()
+    assert doc.text == COUNTS_CSV  # offsets are the file's own
+    assert block_texts(doc) == [row1, row2]
+    assert block_texts(doc)[0] == '2022,"400,715",first full year'  # the quoted number, verbatim
+    assert [(b.start, b.end) for b in doc.blocks] == [(COUNTS_CSV.index(row1), COUNTS_CSV.index(row1) + len(row1)),
+                                                       (COUNTS_CSV.index(row2), COUNTS_CSV.index(row2) + len(row2))]
     assert all(b.kind == "row" for b in doc.blocks)
-    assert [b.section for b in doc.blocks] == ["row 1", "row 2"]
+    assert [b.section for b in doc.blocks] == ["row 1 (columns: year, reports, note)",
+                                               "row 2 (columns: year, reports, note)"]
 
 
 def test_csv_quoted_field_spanning_lines_stays_one_row(tmp_path):
     p = tmp_path / "multi.csv"
-    p.write_text('name,comment\nalpha,"first line\nsecond line"\nbeta,plain\n')
+    raw = 'name,comment\nalpha,"first line\nsecond line"\nbeta,plain\n'
+    p.write_text(raw)
     doc = load_document(p, "m", "multi.csv", "csv")
-    assert block_texts(doc) == ['name,comment\nalpha,"first line\nsecond line"', "name,comment\nbeta,plain"]
+    assert block_texts(doc) == ['alpha,"first line\nsecond line"', "beta,plain"]
+    assert [raw[b.start:b.end] for b in doc.blocks] == block_texts(doc)
+
+
+def test_csv_with_a_byte_order_mark_and_crlf_line_ends(tmp_path):
+    p = tmp_path / "bom.csv"
+    p.write_bytes(b"\xef\xbb\xbfyear,reports\r\n2008,102029\r\n2009,\"1,000\"\r\n")
+    doc = load_document(p, "b", "bom.csv", "csv")
+    assert block_texts(doc) == ["2008,102029", '2009,"1,000"']
+    assert doc.blocks[0].section == "row 1 (columns: year, reports)"
 
 
 # -- JSON ---------------------------------------------------------------------------------------------
 
-def test_json_keeps_numbers_as_written_and_names_the_columns(tiny_corpus):
+def test_json_rows_are_the_file_s_own_text_and_their_section_names_path_and_columns(tiny_corpus):
     doc = load(tiny_corpus, "tiny-rates")
-    rows = block_texts(doc, "row")
-    assert len(rows) == 2
-    assert '["Alpha", 2.400]' in rows[0]  # not re-serialised to 2.4
-    assert "2.4]" not in doc.text and "2.4," not in doc.text
-    assert '["Beta", 10]' in rows[1]
-    for r in rows:
-        assert "platform" in r and "rate" in r  # a row names its columns
-        assert "rates" in r  # and its path
+    assert doc.text == RATES_JSON  # offsets are the file's own
+    rows = [b for b in doc.blocks if b.kind == "row"]
+    assert [doc.text[b.start:b.end] for b in rows] == ['["Alpha", 2.400]', '["Beta", 10]']  # 2.400 as written
+    assert [(b.start, b.end) for b in rows] == [(RATES_JSON.index('["Alpha"'), RATES_JSON.index('["Alpha"') + 16),
+                                                 (RATES_JSON.index('["Beta"'), RATES_JSON.index('["Beta"') + 12)]
+    assert {b.section for b in rows} == {"tables > rates > rows (columns: platform, rate)"}
+    (cols,) = [b for b in doc.blocks if b.kind == "text"]
+    assert doc.text[cols.start:cols.end] == '"columns": ["platform", "rate"]' and cols.section == "tables > rates"
+
+
+def test_json_flat_fields_of_an_object_are_one_block_as_written(tmp_path):
+    p = tmp_path / "o.json"
+    raw = '{"Acme": {\n  "brands": ["A", "B"],\n  "unit": "per 1,000",\n  "rows": [{"2023": [1, 2]}],\n  "note": null\n}}'
+    p.write_text(raw)
+    doc = load_document(p, "o", "o.json", "json")
+    assert [(raw[b.start:b.end], b.section, b.kind) for b in doc.blocks] == [
+        ('"brands": ["A", "B"],\n  "unit": "per 1,000"', "Acme", "text"),
+        ('{"2023": [1, 2]}', "Acme > rows", "row"),
+        ('"note": null', "Acme", "text"),
+    ]
 
 
 def test_json_keeps_large_and_exponent_numbers_verbatim(tmp_path):

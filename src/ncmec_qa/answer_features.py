@@ -89,6 +89,13 @@ class UnitCandidate:
     secondary: bool = False
 
 
+def read_as(u) -> str:
+    """A unit's text with what it is read with: a table line's caption and header, a CSV or JSON row's
+    columns (its section), so that "2008,102029" is a count of reports."""
+    sec = u.passage.section if u.passage and "(columns:" in u.passage.section else ""
+    return " ".join(x for x in (u.text, u.reads_with, sec) if x)
+
+
 def _missing_rare(q: QueryTerms, seen: frozenset[str]) -> float:
     """The rarest question word the text lacks, as a share of the question's rarest (0: none missing)."""
     top = max(q.idf.values(), default=0.0)
@@ -100,7 +107,7 @@ def unit_features(q: QueryTerms, c: UnitCandidate) -> dict[str, float]:
     u = c.unit
     words = stems(u.text)
     seen = words | stems(u.context)
-    named_years = set(years_in(f"{u.context}\n{u.text}"))
+    named_years = set(years_in(f"{u.text}\n{u.reads_with}") or years_in(u.context))
     figure = has_figure(u.text)
     asked = q.asked
     wants = asked_kinds(q.text)
@@ -122,7 +129,7 @@ def unit_features(q: QueryTerms, c: UnitCandidate) -> dict[str, float]:
         "other_years": float(bool(q.years) and bool(named_years) and not (q.years & named_years)),
         "asks_quantity": float(q.quantity),
         "figure": float(figure),
-        "amount_named": float(q.quantity and figure and bool(asked & words)),
+        "amount_named": float(q.quantity and figure and bool(asked & stems(read_as(u)))),
         "names": len(q.names & seen) / len(q.names) if q.names else 1.0,
         "line": float(u.ref == "line"),
         "row": float(bool(u.passage) and any(s.kind == "row" for s in u.passage.sentences) and u.ref != "line"),
@@ -142,8 +149,9 @@ def question_features(q: QueryTerms, probs: Sequence[float], chosen: Sequence[Un
     best_words = stems(f"{chosen[0].unit.context}\n{chosen[0].unit.text}") if chosen else frozenset()
     top_text = "\n".join(top_texts)
     top_words = stems(top_text)
-    chosen_years = set(years_in(chosen_text))
-    amount_ok = any(has_figure(c.unit.text) and q.asked & stems(c.unit.text) for c in chosen)
+    chosen_years = set().union(*(years_in(f"{c.unit.text}\n{c.unit.reads_with}") or years_in(c.unit.context)
+                                 for c in chosen)) if chosen else set()
+    amount_ok = any(has_figure(c.unit.text) and q.asked & stems(read_as(c.unit)) for c in chosen)
     text = q.text
     wants = asked_kinds(text)
     best_states = stated_kinds(chosen[0].unit.text) if chosen else set()

@@ -23,8 +23,8 @@ from .answer_features import UnitCandidate, question_features, unit_features
 from .learn.shipped import Judgment
 from .models import Answer, AnswerSentence, Citation, Hit, Passage, Source
 from .rank_features import QueryTerms
-from .query import stems
-from .units import UnitConfig, passage_units
+from .query import stems, years_in
+from .units import UnitConfig, passage_units, same_statement
 
 NOT_ANSWERED = "The corpus does not answer this question; the nearest passages are listed below."
 
@@ -37,6 +37,7 @@ class AnswerConfig:
     per_passage: int = 2
     keep_share: float = 0.9  # learned: quote units whose probability is at least this share of the best one's
     threshold: float | None = None  # learned: abstain below this probability (None: the abstainer's own)
+    same_year: bool = True  # learned: a question about a year is answered only from evidence for that year
     units: UnitConfig = field(default_factory=UnitConfig)
     # the rules of earlier releases (selection="rules"; fitted on the dev questions)
     min_chars: int = 25
@@ -109,7 +110,7 @@ def choose(cands: Sequence[UnitCandidate], probs: Sequence[float], cfg: AnswerCo
         pid = c.unit.passage.passage_id if c.unit.passage else ""
         t = " ".join(c.unit.text.split()).lower()
         if per.get(pid, 0) >= cfg.per_passage or any(_overlapping(c, cands[j]) for j in chosen) or \
-                any(t in x or x in t for x in texts):
+                any(t in x or x in t or same_statement(t, x) for x in texts):
             continue
         chosen.append(i)
         texts.append(t)
@@ -117,11 +118,42 @@ def choose(cands: Sequence[UnitCandidate], probs: Sequence[float], cfg: AnswerCo
     return chosen
 
 
+def same_elsewhere(chosen: UnitCandidate, cands: Sequence[UnitCandidate]) -> list[UnitCandidate]:
+    """The candidates of other documents that say what `chosen` says in the very same words, spacing
+    aside (another edition's sentence, a repeated footnote): quoted once, cited from each, so that the
+    quote shown stands verbatim in every document cited. One per document. (A near duplicate that
+    extraction spelled differently, "th an", is not quoted again, see `choose`, nor cited for a text
+    it does not hold.)"""
+    out: list[UnitCandidate] = []
+    seen = {chosen.unit.source_id}
+    text = " ".join(chosen.unit.text.split())
+    for d in cands:
+        if d.unit.source_id not in seen and " ".join(d.unit.text.split()) == text:
+            seen.add(d.unit.source_id)
+            out.append(d)
+    return out
+
+
+def unit_years(c: UnitCandidate) -> frozenset[str]:
+    """The years a unit is evidence for: those its text, its table header or its section state, else
+    the year its document reports on."""
+    u = c.unit
+    own = years_in(" ".join((u.text, u.reads_with, u.passage.section if u.passage else "")))
+    return frozenset(own) if own else frozenset([str(u.doc_year)] if u.doc_year else [])
+
+
+def for_the_years(q: QueryTerms, cands: Sequence[UnitCandidate]) -> list[bool]:
+    """Which candidates may answer: a question about a year is answered only from evidence for that year."""
+    return [not q.years or bool(unit_years(c) & q.years) for c in cands]
+
+
 def weigh_evidence(q: QueryTerms, hits: Sequence[Hit], cands: Sequence[UnitCandidate], models: Judgment,
                    cfg: AnswerConfig) -> Evidence:
     """The selector's and the abstainer's judgment of the candidate units (pure)."""
     probs = models.selector.proba(models.selector.matrix([unit_features(q, c) for c in cands])) if cands else np.zeros(0)
-    picked = choose(cands, list(probs), cfg)
+    allowed = for_the_years(q, cands) if cfg.same_year else [True] * len(cands)
+    picked = choose(cands, [float(p) if ok else -1.0 for p, ok in zip(probs, allowed)], cfg)
+    picked = [i for i in picked if allowed[i]]
     chosen = [cands[i] for i in picked]
     ranked = sorted((float(p) for p in probs), reverse=True)
     tops = [f"{h.context}\n{h.passage.text}" for h in hits[: cfg.passages]]
@@ -138,10 +170,28 @@ def _weakest(model, features: dict[str, float], names: Sequence[str]) -> list[st
     return [f for f, v in sorted(pull.items(), key=lambda x: x[1]) if v < 0]
 
 
+def near_miss(q: QueryTerms, ev: Evidence) -> str:
+    """When the evidence found is for other years than the question's: say which years it is for (of what
+    was retrieved: the corpus may still hold the year in a passage the search did not find)."""
+    if not q.years or not ev.candidates:
+        return ""
+    ranked = sorted(range(len(ev.candidates)), key=lambda i: -ev.probabilities[i])
+    best = [ev.candidates[i] for i in ranked[:12]]
+    named = [c for c in best if not q.names or q.names & stems(f"{c.unit.text} {c.unit.reads_with}")] or best
+    have = sorted(set().union(*(unit_years(c) for c in named)) - q.years)
+    if not have:
+        return ""
+    what = " ".join(sorted({w for w in q.text.replace("?", " ").split() if w[:1].isupper() and stems(w) & q.names}))
+    asked = " or ".join(sorted(q.years))
+    listed = ", ".join(have[:-1]) + f" and {have[-1]}" if len(have) > 1 else have[0]
+    return (f"no passage found gives a figure{' for ' + what if what else ''} in {asked}; the nearest evidence is "
+            f"for {listed}")
+
+
 def why_not(q: QueryTerms, ev: Evidence, models: Judgment) -> str:
     """One line: why the evidence does not answer, from the evidence signals that weigh against it most."""
     if not ev.chosen:
-        return "no passage holds a statement that could serve as an answer"
+        return near_miss(q, ev) or "no passage holds a statement that could serve as an answer"
     f = ev.features
     text = "\n".join(f"{c.unit.context}\n{c.unit.text}" for c in ev.chosen)
     found = stems(text)
@@ -179,24 +229,30 @@ def answer_question(
         from .answer_rules import rules_answer
 
         picked, why, confidence = rules_answer(question, hits, sources, cosines, cfg)
-        spans = [(s.passage, s.sentence.start, s.sentence.end, s.sentence.text) for s in picked]
+        spans = [(s.passage, s.sentence.start, s.sentence.end, s.sentence.text, "") for s in picked]
+        also: list[list[tuple]] = [[] for _ in spans]
     elif cfg.selection == "learned":
         if models is None or terms is None:
             raise ValueError("learned answer selection needs the models and the question's terms")
         ev = weigh_evidence(terms, hits, candidate_units(hits, cosines, sources, doc_text, cfg), models, cfg)
         confidence = ev.probability
         why = why_not(terms, ev, models) if not ev.chosen or ev.probability < ev.threshold else None
-        picked_units = sorted(ev.chosen, key=lambda c: (c.hit_rank, c.unit.start))
-        spans = [(c.unit.passage, c.unit.start, c.unit.end, c.unit.text) for c in picked_units]
+        picked_units = sorted(ev.chosen, key=lambda c: (c.secondary, c.hit_rank, c.unit.start))  # primary first
+        spans = [(c.unit.passage, c.unit.start, c.unit.end, c.unit.text, c.unit.reads_with) for c in picked_units]
+        also = [[(d.unit.passage, d.unit.start, d.unit.end, d.unit.text, d.unit.reads_with) for d in same_elsewhere(c, ev.candidates)]
+                for c in picked_units]
     else:
         raise ValueError(f"unknown answer selection {cfg.selection!r} (learned or rules)")
     if why:
         return Answer(question, False, (), (), tuple(hits), f"{NOT_ANSWERED} ({why})", confidence)
     citations: list[Citation] = []
     answer: list[AnswerSentence] = []
-    for passage, start, end, text in spans:
-        c = Citation(len(citations) + 1, sources[passage.source_id], passage, start, end, text)
-        citations.append(c)
-        answer.append(AnswerSentence(" ".join(text.split()), (c.n,)))
+    for first, more in zip(spans, also):
+        ns = []
+        for passage, start, end, text, reads_with in (first, *more):  # one statement, cited from each document
+            c = Citation(len(citations) + 1, sources[passage.source_id], passage, start, end, text, reads_with)
+            citations.append(c)
+            ns.append(c.n)
+        answer.append(AnswerSentence(" ".join(first[3].split()), tuple(ns)))
     warnings = source_warnings([c.source for c in citations])
     return Answer(question, True, tuple(answer), tuple(citations), tuple(hits), "", confidence, tuple(warnings))

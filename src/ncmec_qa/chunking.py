@@ -23,7 +23,7 @@ from .models import Block, Document, Passage, Sentence
 
 @dataclass(frozen=True)
 class ChunkConfig:
-    version: int = 3  # bump when the chunking code changes what it makes (invalidates reuse)
+    version: int = 4  # bump when the chunking code (or a loader) changes what it makes (invalidates reuse)
     max_chars: int = 700
     overlap: float = 0.5  # share of max_chars that the next passage repeats
     max_sentence_chars: int = 400

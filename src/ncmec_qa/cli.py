@@ -282,9 +282,12 @@ def _questions(question: str | None):
 @click.option("--min-confidence", type=click.FloatRange(0.0, 1.0),
               help="Abstain below this estimated probability that the evidence answers the question "
                    "(default: the abstainer's own threshold, chosen on the training folds).")
+@click.option("--as-of", "as_of", metavar="DATE",
+              help="Answer from the editions in force on DATE (YYYY, YYYY-MM or YYYY-MM-DD): sources published "
+                   "by then and not yet replaced (supersedes / superseded_by).")
 @click.pass_obj
 @handle_errors
-def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json, cite_format, min_confidence):
+def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json, cite_format, min_confidence, as_of):
     """Answer QUESTION with cited, verbatim sentences from the corpus (or abstain).
 
     With no QUESTION (or -), read one question per line from stdin and answer each
@@ -294,10 +297,21 @@ def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json, cite_
 
     ws = obj.workspace(answering=AnswerConfig(threshold=min_confidence))
     _warn_stale(obj, ws)
+    chosen = set(sources) or None
+    if as_of:
+        from .editions import in_force, parse_date
+
+        day = parse_date(as_of)
+        if day is None:
+            raise click.BadParameter(f"{as_of!r} is not a date (YYYY, YYYY-MM or YYYY-MM-DD)", param_hint="--as-of")
+        chosen = in_force(ws.manifest.sources, day) & (chosen or {s.id for s in ws.manifest.sources})
+        if not chosen:
+            raise NcmecQaError(f"no source in the corpus was in force on {as_of}")
+        obj.log(f"as of {as_of}: {len(chosen)} of {len(ws.manifest.sources)} sources in force")
     many = not question or question == "-"
     console = None
     for q in _questions(question):
-        a = ws.ask(q, k=k, sources=set(sources) or None, exclude=set(exclude) or None)
+        a = ws.ask(q, k=k, sources=chosen, exclude=set(exclude) or None)
         _flush_notes(obj, ws)
         if as_json:
             d = a.to_dict()

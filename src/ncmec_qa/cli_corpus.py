@@ -70,19 +70,21 @@ def path_cmd(obj: Context):
               help="Primary source, or secondary commentary.")
 @click.option("--edition", help="Edition or version, e.g. 'pre-2024 text'.")
 @click.option("--supersedes", multiple=True, help="Id of a source this one replaces (repeatable).")
+@click.option("--superseded-by", help="Id of the source that replaced this one, or a note on a later text outside the "
+                                      "corpus (a date or year in it says from when; see `ask --as-of`).")
 @click.option("--file", "file", help="Name for the copy in the documents folder.")
 @json_option
 @click.pass_obj
 @handle_errors
 def add_cmd(obj: Context, path_or_url, title, publisher, date, url, rights, source_id, fmt, kind, edition,
-            supersedes, file, as_json):
+            supersedes, superseded_by, file, as_json):
     """Add a document (a local file or an http(s) URL) to the manifest."""
     from .curation import add_source
 
     ws = obj.workspace()
     res = add_source(ws.manifest, ws.docs_dir, path_or_url, title=title, publisher=publisher, date=date, url=url,
                      rights=rights, source_id=source_id, fmt=fmt, kind=kind, edition=edition,
-                     supersedes=tuple(supersedes), file=file)
+                     supersedes=tuple(supersedes), file=file, superseded_by=superseded_by)
     _append_record(res.manifest)
     for w in res.warnings:
         click.echo(f"warning: {w}", err=True)

@@ -70,6 +70,11 @@ def check_corpus(manifest: Manifest, docs_dir: Path) -> list[Problem]:
         elif digest != s.sha256:
             problems.append(Problem("drift", s.id, s.file,
                                     f"{s.file} changed since curation: sha256 {digest[:12]}… is not the recorded {s.sha256[:12]}…"))
+    from .editions import dangling
+
+    for sid, line in dangling(manifest.sources):
+        problems.append(Problem("dangling_reference", sid, manifest.get(sid).file if sid in manifest.by_id() else "",
+                                line))
     for line in validate_ids(manifest.sources):
         if "duplicate id" not in line:
             sid = line.split(":", 1)[0]
@@ -131,6 +136,7 @@ def add_source(
     edition: str | None = None,
     supersedes: tuple[str, ...] = (),
     file: str | None = None,
+    superseded_by: str | None = None,
 ) -> AddResult:
     """Record a new document in the manifest (and place it in the documents folder)."""
     for name, value in (("title", title), ("publisher", publisher), ("date", date)):
@@ -164,6 +170,14 @@ def add_source(
         raise ManifestError(bad[0])
     for old in supersedes:
         manifest.get(old)
+    if superseded_by:
+        from .editions import dangling
+
+        probe = Source(id=sid, file=name, title="", publisher="", date="", format=fmt, sha256="",
+                       superseded_by=superseded_by)
+        for _, line in dangling([*manifest.sources, probe]):
+            if line.startswith(f"{sid}:"):
+                raise ManifestError(line)
     if is_url:
         if target.exists():
             raise ManifestError(f"{target} already exists; pass --file to name the copy")
@@ -199,7 +213,7 @@ def add_source(
     src_rec = Source(
         id=sid, file=name, title=title or "", publisher=publisher or "", date=date or "", format=fmt,
         sha256=digest, url=url, rights=rights, bytes=target.stat().st_size, kind=kind, edition=edition,
-        supersedes=tuple(supersedes),
+        supersedes=tuple(supersedes), superseded_by=superseded_by or None,
     )
     warnings = tuple(
         f"near duplicate: {share:.0%} of its sentences already stand in {other}"

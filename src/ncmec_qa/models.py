@@ -116,6 +116,7 @@ class Citation:
     start: int
     end: int
     quote: str
+    reads_with: str = ""  # not quoted: the caption and column header (years) a table line is read with
 
     def to_dict(self) -> dict[str, Any]:
         s = self.source
@@ -136,6 +137,7 @@ class Citation:
             "start": self.start,
             "end": self.end,
             "quote": self.quote,
+            "reads_with": self.reads_with,
         }
 
 

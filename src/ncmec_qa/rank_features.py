@@ -126,7 +126,7 @@ def passage_features(q: QueryTerms, c: Candidate, lexical_max: float) -> dict[st
     best_words = max((cos + SENTENCE_WORDS * q.coverage(stems(s.text)) for cos, s in usable), default=c.cosine)
     best_exact = max((cos + SENTENCE_WORDS * q.exact_coverage(words(s.text)) for cos, s in usable), default=c.cosine)
     exact_text, exact_context = words(p.text), words(c.context)
-    named_years = set(years_in(f"{c.context}\n{p.text}"))
+    named_years = set(years_in(p.text) or years_in(c.context))  # a row's own year, not its title's span
     lines = [s for s in p.sentences if s.kind in ("line", "row")]
     seen = text_words | context_words
     return {

@@ -34,6 +34,8 @@ def citation_line(c: Citation) -> str:
     loc = location(c.passage.section, c.passage.page)
     if loc:
         bits.append(loc)
+    if c.reads_with:  # what the quote is read with (a table's caption, its column years), never part of the quote
+        bits.append(f"read with: {c.reads_with}")
     bits.append(f"chars {c.start}-{c.end}")
     if s.url:
         bits.append(s.url)

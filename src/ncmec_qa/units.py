@@ -48,11 +48,35 @@ class Unit:
     ref: Any = None  # caller's handle (a sentence index in benchmarks)
     label: str = ""  # a short pinpoint for reasons: "§ 2258A(h)", "CY 2023 Report…, p. 4"
     doc_year: int | None = None  # the year the document reports on (its title's, else its date's)
+    reads_with: str = ""  # what a reader needs beside the quote: a table's caption and column years or header
 
     @property
     def key(self) -> tuple:
         return (self.source_id, self.start, self.end) if self.source_id else ("", repr(self.ref), self.start)
 
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def statement_words(text: str) -> tuple[str, ...]:
+    """The words of a statement, lower-cased, with what PDF extraction varies (spaces, hyphens, quotes) gone."""
+    return tuple(w.lower() for w in _WORD.findall(text.replace("\u00ad", "")))
+
+
+def same_statement(a: str, b: str, min_ratio: float = 0.95) -> bool:
+    """Whether two quotes say the same thing in the same words: one edition's sentence and the next's,
+    a footnote repeated, a word split by extraction ("interna tional"). Figures must agree exactly."""
+    wa, wb = statement_words(a), statement_words(b)
+    if not wa or not wb:
+        return False
+    if wa == wb or "".join(wa) == "".join(wb):
+        return True
+    if [w for w in wa if any(c.isdigit() for c in w)] != [w for w in wb if any(c.isdigit() for c in w)]:
+        return False
+    from difflib import SequenceMatcher
+
+    return SequenceMatcher(None, wa, wb, autojunk=False).ratio() >= min_ratio
 
 
 def doc_year(source: Source) -> int | None:
@@ -190,7 +214,9 @@ def passage_units(
     title), as a line inside a multi-line block starts from the block's."""
     label = short_label(source, p)
     year = doc_year(source)
-    sec = p.section if p.section and not p.section.startswith("row ") else ""
+    sec = p.section
+    if sec.startswith("row "):  # a CSV row: "row 3 (columns: year, reports)" is read by its columns
+        sec = sec[sec.index("(") + 1 : -1] if sec.endswith(")") and "(" in sec else ""
     base_ctx = ". ".join(x for x in (source.title, source.publisher, source.edition or "", sec) if x)
     sents = list(p.sentences)
     cos_of = [float(cosines[i]) if i < len(cosines) else 0.0 for i in range(len(sents))]
@@ -201,7 +227,7 @@ def passage_units(
 
     def unit(a: int, b: int, cos: float, extra: str = "", ref: Any = None) -> Unit:
         ctx = base_ctx + ("\n" + extra if extra else "")
-        return Unit(span(a, b), ctx, cos, p.source_id, a, b, p, rank, ref, label, year)
+        return Unit(span(a, b), ctx, cos, p.source_id, a, b, p, rank, ref, label, year, " ".join(extra.split()))
 
     for i, s in enumerate(sents):
         if s.kind in ("heading", "table_header"):

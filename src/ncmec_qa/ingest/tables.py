@@ -1,9 +1,10 @@
-"""CSV and JSON tables: a row becomes a block that names its columns and keeps numbers as written.
+"""CSV and JSON tables: a row becomes a block that is the file's own text, its columns named in its section.
 
-CSV: each row block is the header line followed by the row's own line, verbatim
-(`"400,715"` stays quoted, `52592` stays `52592`). JSON: each row is re-serialised
-with every number in its original spelling (`2.400` stays `2.400`), prefixed by its
-path and the column names the table declares.
+Every offset slices the file itself (as decoded: UTF-8, line ends as "\n"), so a citation of a row
+quotes the bytes a reader finds in the file. CSV: a row block is the row's own line (a quoted field may
+span lines); its section is "row N (columns: a, b, c)". JSON: a row block is the row's value as written
+(`[2.400, 10]` keeps its spelling), sectioned by its path and the columns its table declares; other
+fields are blocks of their key and value, sectioned by their path. Positions come from json-source-map.
 """
 
 from __future__ import annotations
@@ -14,25 +15,31 @@ import json
 from typing import Any
 
 from ..errors import LoadError
-from ..models import Document
-from ._util import TextBuilder, decode_utf8
+from ..models import Block, Document
+from ._util import decode_utf8
 
 
-def _records(text: str) -> list[tuple[int, str]]:
-    """Physical CSV records (a quoted field may span lines), verbatim, each with its first line number."""
-    out: list[tuple[int, str]] = []
-    cur, first = "", 0
+def _records(text: str) -> list[tuple[int, int, int]]:
+    """Physical CSV records (a quoted field may span lines): (first line number, start, end) in `text`."""
+    out: list[tuple[int, int, int]] = []
+    pos, first, start, quotes = 0, 0, None, 0
     for n, line in enumerate(text.split("\n"), start=1):
-        if not cur:
-            first = n
-        cur = f"{cur}\n{line}" if cur else line
-        if cur.count('"') % 2 == 0:
-            if cur.strip():
-                out.append((first, cur))
-            cur = ""
-    if cur.strip():
-        out.append((first, cur))
+        if start is None:
+            first, start, quotes = n, pos, 0
+        quotes += line.count('"')
+        end = pos + len(line)
+        pos = end + 1
+        if quotes % 2 == 0:
+            if text[start:end].strip():
+                out.append((first, start, end))
+            start = None
+    if start is not None and text[start:].strip():
+        out.append((first, start, len(text)))
     return out
+
+
+def _fields(rec: str) -> list[str]:
+    return next(csv.reader(io.StringIO(rec)), [])
 
 
 def load_csv(data: bytes, source_id: str, file: str) -> Document:
@@ -40,72 +47,95 @@ def load_csv(data: bytes, source_id: str, file: str) -> Document:
     records = _records(text)
     if not records:
         raise LoadError(f"{file}: empty CSV")
-    header = records[0][1]
-    ncols = len(next(csv.reader(io.StringIO(header))))
-    b = TextBuilder()
-    for i, (line, rec) in enumerate(records[1:], start=1):
-        fields = next(csv.reader(io.StringIO(rec)), [])
-        if len(fields) != ncols:
-            raise LoadError(f"{file}: line {line} has {len(fields)} fields, the header has {ncols}")
-        b.add(f"{header}\n{rec}", section=f"row {i}", kind="row")
-    if not b.blocks:
+    _, hs, he = records[0]
+    columns = _fields(text[hs:he])
+    label = ", ".join(c.strip() for c in columns)
+    blocks = []
+    for i, (line, a, z) in enumerate(records[1:], start=1):
+        fields = _fields(text[a:z])
+        if len(fields) != len(columns):
+            raise LoadError(f"{file}: line {line} has {len(fields)} fields, the header has {len(columns)}")
+        blocks.append(Block(a, z, section=f"row {i} (columns: {label})", kind="row"))
+    if not blocks:
         raise LoadError(f"{file}: CSV has a header but no rows")
-    return Document(source_id, file, b.text(), tuple(b.blocks), "csv")
+    return Document(source_id, file, text, tuple(blocks), "csv")
 
 
-class _Num(str):
-    """A JSON number kept in its source spelling."""
+def _is_scalar(v: Any) -> bool:
+    return not isinstance(v, (dict, list))
 
 
-def _dump(v: Any) -> str:
-    if isinstance(v, _Num):
-        return str(v)
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {_dump(x)}" for k, x in v.items()) + "}"
-    if isinstance(v, list):
-        return "[" + ", ".join(_dump(x) for x in v) + "]"
-    return json.dumps(v, ensure_ascii=False)
+class _Spans:
+    """Where each value (and key) of a JSON text is, by the path of keys and indexes that leads to it."""
+
+    def __init__(self, text: str):
+        from json_source_map import calculate
+
+        self.text = text
+        self.map = calculate(text)
+
+    def value(self, path: list[str]) -> tuple[int, int]:
+        e = self.map["/" + "/".join(path) if path else ""]
+        return e.value_start.position, e.value_end.position
+
+    def field(self, path: list[str]) -> tuple[int, int]:
+        """The key and its value (`"unit": "per 1,000"`), or the value alone for an array item."""
+        e = self.map["/" + "/".join(path)]
+        start = e.key_start.position if e.key_start is not None else e.value_start.position
+        return start, e.value_end.position
 
 
-def _walk(v: Any, path: list[str], b: TextBuilder) -> None:
+def _flat(k: str, x: Any) -> bool:
+    return _is_scalar(x) or k == "columns" or (isinstance(x, list) and all(_is_scalar(y) for y in x))
+
+
+def _walk(v: Any, path: list[str], spans: _Spans, out: list[Block]) -> None:
+    """Blocks in file order: a run of flat fields of an object is one block (`"unit": "...", "year": 2023`
+    as written, with what lies between them), a table row is one, nested objects are walked."""
     section = " > ".join(p for p in path if p)
+    run: list[tuple[int, int]] = []
+
+    def flush() -> None:
+        if run:
+            out.append(Block(run[0][0], run[-1][1], section=section, kind="text"))
+            run.clear()
+
     if isinstance(v, dict):
         columns = v.get("columns") if isinstance(v.get("columns"), list) else None
-        scalars = {k: x for k, x in v.items() if not isinstance(x, (dict, list)) or k == "columns"}
-        if scalars and section:
-            b.add(f"{section}: {_dump(scalars)}", section, kind="text")
-        elif scalars:  # top-level fields: one block each
-            for k, x in scalars.items():
-                b.add(f"{k}: {_dump(x)}", str(k), kind="text")
         for k, x in v.items():
-            if k in scalars:
-                continue
             if k == "rows" and isinstance(x, list):
+                flush()
+                where = " > ".join(p for p in (*path, "rows") if p)
                 cols = f" (columns: {', '.join(map(str, columns))})" if columns else ""
-                where = f"{section} > rows" if section else "rows"
-                for row in x:
-                    b.add(f"{where}{cols}: {_dump(row)}", where, kind="row")
-            elif isinstance(x, list) and all(not isinstance(y, (dict, list)) for y in x):
-                where = f"{section} > {k}" if section else str(k)
-                b.add(f"{where}: {_dump(x)}", where, kind="text")
+                for i, _row in enumerate(x):
+                    out.append(Block(*spans.value([*path, k, str(i)]), section=f"{where}{cols}", kind="row"))
+            elif _flat(k, x):
+                if not path:  # top-level fields: one block each, sectioned by their key
+                    out.append(Block(*spans.field([k]), section=str(k), kind="text"))
+                else:
+                    run.append(spans.field([*path, k]))
             else:
-                _walk(x, [*path, str(k)], b)
+                flush()
+                _walk(x, [*path, str(k)], spans, out)
+        flush()
     elif isinstance(v, list):
         for i, x in enumerate(v):
-            if isinstance(x, (dict, list)):
-                _walk(x, [*path, str(i)], b)
+            if _is_scalar(x):
+                run.append(spans.field([*path, str(i)]))
             else:
-                b.add(f"{section}: {_dump(x)}", section, kind="text")
+                flush()
+                _walk(x, [*path, str(i)], spans, out)
+        flush()
     else:
-        b.add(f"{section}: {_dump(v)}", section, kind="text")
+        out.append(Block(*spans.value(path), section=section, kind="text"))
 
 
 def load_json(data: bytes, source_id: str, file: str) -> Document:
     text = decode_utf8(data, file)
     try:
-        value = json.loads(text, parse_float=_Num, parse_int=_Num)
+        value = json.loads(text)
     except json.JSONDecodeError as e:
         raise LoadError(f"{file}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
-    b = TextBuilder()
-    _walk(value, [], b)
-    return Document(source_id, file, b.text(), tuple(b.blocks), "json")
+    blocks: list[Block] = []
+    _walk(value, [], _Spans(text), blocks)
+    return Document(source_id, file, text, tuple(blocks), "json")

@@ -1,0 +1,162 @@
+"""Answers a reader can quote (fake embedder, tiny corpora): CSV and JSON citations slice the file itself,
+one statement made by several editions is quoted once with every citation, a question about a year is
+answered only from evidence for that year (and otherwise says which years the corpus has), and a table
+line's citation names what it is read with."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import open_workspace, run_cli, location_args, write_tiny_corpus
+from ncmec_qa.answering import AnswerConfig
+from ncmec_qa.models import Citation
+from ncmec_qa.render import citation_line
+from ncmec_qa.units import UnitConfig, passage_units, same_statement
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("The term provider means an electronic communication service.",
+     "The term  “provider”  means an electronic\ncommunication service.", True),  # spacing, quotes, a line break
+    ("ESPs report interna tional users to the tipline.", "ESPs report international users to the tipline.", True),
+    ("The office received 4,100 filings in 2021.", "The office received 4,200 filings in 2021.", False),  # a figure
+    ("The office received 4,100 filings in 2021.", "The office received 4,100 filings in 2022.", False),  # a year
+    ("Providers must report to the office.", "Providers may report to the office.", False),
+    ("", "", False),
+])
+def test_same_statement(a, b, same):
+    assert same_statement(a, b) is same
+
+
+def _ws(tmp_path, docs: dict[str, tuple[str, str, str]], **answering):
+    corpus = write_tiny_corpus(tmp_path, only=["tiny-notes"])
+    for sid, (file, text, fmt) in docs.items():
+        corpus.add(sid, file, text.encode(), fmt, title=sid.replace("-", " ").title())
+    ws = open_workspace(corpus, tmp_path / "index")
+    assert not ws.build().failures
+    ws.answering = AnswerConfig(threshold=0.0, **answering)  # judge what is quoted, not whether to answer
+    return corpus, ws
+
+
+def _doc(corpus, sid: str) -> str:
+    return corpus.path(sid).read_text()
+
+
+COUNTS = "year,filings\n2021,4100\n2022,5300\n2023,6100\n"
+
+
+def test_a_csv_row_is_quoted_and_cited_from_the_file_s_own_bytes(tmp_path):
+    corpus, ws = _ws(tmp_path, {"filings-csv": ("filings.csv", COUNTS, "csv")})
+    a = ws.ask("How many widget filings were there in 2022?")
+    assert a.answered
+    raw = corpus.path("filings-csv").read_bytes()
+    for c in a.sources:
+        if c.source.id == "filings-csv":
+            assert raw[c.start:c.end].decode() == c.quote  # bytes of the file, not a header spliced on
+            assert "\n" not in c.quote and "year,filings" not in c.quote
+            assert c.passage.section.endswith("(columns: year, filings)")
+    assert any(c.source.id == "filings-csv" and c.quote == "2022,5300" for c in a.sources)
+
+
+def test_a_question_about_a_year_is_answered_only_from_that_year(tmp_path):
+    docs = {f"filings-{y}": (f"filings-{y}.md", f"# Widget filings\n\nThe Northfield office received {n} widget "
+                                                   f"filings in {y}.\n", "markdown")
+            for y, n in ((2021, "4,100"), (2022, "5,300"), (2023, "6,100"))}
+    corpus, ws = _ws(tmp_path, docs)
+    a = ws.ask("How many widget filings did the Northfield office receive in 2022?")
+    assert a.answered and [c.source.id for c in a.sources] == ["filings-2022"]
+    assert a.answer[0].text == "The Northfield office received 5,300 widget filings in 2022."
+
+    missing = ws.ask("How many widget filings did the Northfield office receive in 2018?")
+    assert not missing.answered and not missing.answer
+    assert ("no passage found gives a figure for Northfield in 2018; the nearest evidence is for 2021, 2022 and 2023"
+            in missing.reason)
+    assert {h.passage.source_id for h in missing.passages[:3]} >= {"filings-2021", "filings-2022", "filings-2023"}
+
+    off = AnswerConfig(threshold=0.0, same_year=False)  # the rule is what withholds other years' figures
+    ws.answering = off
+    assert ws.ask("How many widget filings did the Northfield office receive in 2018?").answered
+
+
+FOOTNOTE = "The term widget office means any office that files widget reports with the registry."
+
+
+def test_one_statement_in_two_editions_is_quoted_once_with_both_citations(tmp_path):
+    docs = {
+        "report-2022": ("report-2022.md", f"# Annual report 2022\n\nThe registry grew.\n\n{FOOTNOTE}\n", "markdown"),
+        "report-2023": ("report-2023.md", "# Annual report 2023\n\nThe registry grew again.\n\n"
+                                          + FOOTNOTE.replace("widget reports", "widget\nreports") + "\n", "markdown"),
+    }
+    corpus, ws = _ws(tmp_path, docs)
+    a = ws.ask("What does the term widget office mean?")
+    assert a.answered
+    first = [s for s in a.answer if "widget office means" in s.text]
+    assert len(first) == 1, [s.text for s in a.answer]  # shown once …
+    cited = [a.sources[n - 1] for n in first[0].citations]
+    assert sorted(c.source.id for c in cited) == ["report-2022", "report-2023"]  # … with both citations
+    for c in cited:  # each quote verbatim in its own document
+        assert _doc(corpus, c.source.id)[c.start:c.end] == c.quote
+    assert sum("widget office means" in s.text for s in a.answer) == 1
+
+
+TABLE = ("Widget filings by office\n"
+         "                 CY 2021   CY 2022\n"
+         "Northfield Office 4,100 5,300\n"
+         "Redmont Office 470 520\n"
+         "Southgate Office 1,299 1,350\n")
+
+
+def test_a_table_line_s_citation_names_what_it_is_read_with(tmp_path):
+    corpus, ws = _ws(tmp_path, {"by-office": ("by-office.txt", TABLE, "text")})
+    src = ws.manifest.get("by-office")
+    (p,) = [p for p in ws.index.all_passages() if p.source_id == "by-office"]
+    units = passage_units(p, [0.0] * len(p.sentences), src, lambda: _doc(corpus, "by-office"), 0, UnitConfig())
+    (line,) = [u for u in units if u.text == "Northfield Office 4,100 5,300"]
+    assert line.reads_with == "Widget filings by office CY 2021 CY 2022"  # caption and column years, not quoted
+    c = Citation(1, src, p, line.start, line.end, line.text, line.reads_with)
+    assert _doc(corpus, "by-office")[c.start:c.end] == c.quote
+    assert c.to_dict()["reads_with"] == line.reads_with
+    assert "read with: Widget filings by office CY 2021 CY 2022. chars" in citation_line(c)
+    # the CLI shows it for every table line it quotes
+    r = run_cli([*location_args(corpus, tmp_path / "index"), "ask", "--min-confidence", "0", "--json",
+                 "How many widget filings came from the Northfield office in 2022?"])
+    assert r.exit_code == 0, r.stderr
+    for c in json.loads(r.stdout)["sources"]:
+        if c["source_id"] == "by-office" and "\n" not in c["quote"]:
+            assert c["reads_with"] == "Widget filings by office CY 2021 CY 2022"
+
+
+def test_primary_sources_are_quoted_before_secondary_ones(tmp_path):
+    docs = {
+        "commentary": ("commentary.md", "# Commentary\n\nWidget offices must file every widget report within "
+                                        "ten days, commentators say.\n", "markdown"),
+        "the-rule": ("rule.md", "# Rule 7\n\nA widget office shall file each widget report within ten days.\n",
+                     "markdown"),
+    }
+    corpus = write_tiny_corpus(tmp_path, only=["tiny-notes"])
+    corpus.add("commentary", *docs["commentary"][:1], docs["commentary"][1].encode(), "markdown", kind="secondary")
+    corpus.add("the-rule", *docs["the-rule"][:1], docs["the-rule"][1].encode(), "markdown")
+    ws = open_workspace(corpus, tmp_path / "index")
+    assert not ws.build().failures
+    ws.answering = AnswerConfig(threshold=0.0, keep_share=0.0)  # quote every candidate: the order is the point
+    for q in ("How soon must a widget office file a widget report?", "commentators widget report ten days"):
+        a = ws.ask(q)
+        ids = [a.sources[s.citations[0] - 1].source.id for s in a.answer]
+        assert {"commentary", "the-rule"} <= set(ids), ids
+        assert ids.index("the-rule") < ids.index("commentary"), (q, ids)
+
+
+def test_a_near_duplicate_spelled_otherwise_is_neither_repeated_nor_cited_for_a_text_it_lacks(tmp_path):
+    split = FOOTNOTE.replace("registry", "regis try")  # how PDF extraction splits a word
+    docs = {
+        "report-2022": ("report-2022.md", f"# Annual report 2022\n\nThe registry grew.\n\n{FOOTNOTE}\n", "markdown"),
+        "report-2023": ("report-2023.md", f"# Annual report 2023\n\nThe registry grew again.\n\n{split}\n", "markdown"),
+    }
+    corpus, ws = _ws(tmp_path, docs)
+    ws.answering = AnswerConfig(threshold=0.0, keep_share=0.0)
+    a = ws.ask("What does the term widget office mean?")
+    same = [s for s in a.answer if "widget office means" in s.text]
+    assert len(same) == 1, [s.text for s in a.answer]
+    for n in same[0].citations:  # the text shown stands in every quote it cites
+        assert same[0].text in " ".join(a.sources[n - 1].quote.split())
