@@ -418,10 +418,11 @@ def main(argv=None) -> int:
             "## Dev claims (eval/claims.jsonl) against the reference corpus",
             "",
             f"`verify_claim` on each claim against the index at `{res['index']}` (the reference corpus, bundled "
-            "MiniLM), the seed article excluded from the evidence. The thresholds of `VerifyConfig` and several "
-            "rules (table rows as units, names that must appear, a year after the document's own being a "
-            "forecast's) were developed on these 30 claims: this is the development set, not a held-out test, "
-            "and the figures are optimistic for unseen claims. Claim texts are not reproduced here (eval data).",
+            "MiniLM), the seed article excluded from the evidence. The verdict model is fitted on ../shared/train "
+            "(`ncmec-qa train`); several rules of the assessment it reads (table rows as units, names that must "
+            "appear, a year after the document's own being a forecast's) were developed on these 30 claims in "
+            "earlier releases, so the figures may still be optimistic for unseen claims (see docs/benchmarks.md "
+            "for the cross-validated ones). Claim texts are not reproduced here (eval data).",
             "",
         ]
         if res["stale"]:
