@@ -11,7 +11,8 @@ import pytest
 
 from conftest import open_workspace, run_cli, location_args, write_tiny_corpus
 from ncmec_qa.answering import AnswerConfig
-from ncmec_qa.models import Citation
+from ncmec_qa.evaluation import Evidence, Question, answer_shape, evaluate
+from ncmec_qa.models import Answer, AnswerSentence, Citation, Passage, Source
 from ncmec_qa.render import citation_line
 from ncmec_qa.units import UnitConfig, passage_units, same_statement
 
@@ -160,3 +161,76 @@ def test_a_near_duplicate_spelled_otherwise_is_neither_repeated_nor_cited_for_a_
     assert len(same) == 1, [s.text for s in a.answer]
     for n in same[0].citations:  # the text shown stands in every quote it cites
         assert same[0].text in " ".join(a.sources[n - 1].quote.split())
+
+
+def test_two_editions_that_give_different_figures_are_shown_side_by_side(tmp_path):
+    said = "When the registry opened in 1998, the office received {} widget filings."
+    docs = {
+        "report-2022": ("report-2022.md", f"# Annual report 2022\n\n{said.format('4,560')}\n", "markdown"),
+        "report-2023": ("report-2023.md", f"# Annual report 2023\n\n{said.format('2,772')}\n", "markdown"),
+    }
+    corpus, ws = _ws(tmp_path, docs)
+    a = ws.ask("How many widget filings did the office receive in 1998?")
+    assert a.answered
+    texts = [s.text for s in a.answer]
+    assert said.format("4,560") in texts and said.format("2,772") in texts, texts
+    (x,) = a.conflicts
+    by_n = {c.n: c for c in a.sources}
+    (first, second) = x.citations
+    assert {by_n[first].source.id, by_n[second].source.id} == {"report-2022", "report-2023"}
+    assert x.figures == (("4,560", "2,772") if by_n[first].source.id == "report-2022" else ("2,772", "4,560"))
+    d = a.to_dict()["conflict"]
+    assert d == [{"citations": [first, second], "figures": list(x.figures),
+                  "note": "the sources give different figures for the same statement"}]
+    r = run_cli([*location_args(corpus, tmp_path / "index"), "ask", "--min-confidence", "0",
+                 "How many widget filings did the office receive in 1998?"])
+    assert r.exit_code == 0, r.stderr
+    assert (f"the sources differ: [{first}] says {x.figures[0]} where [{second}] says {x.figures[1]} "
+            "(the same statement otherwise)") in r.stdout
+
+
+def test_the_same_statement_about_two_years_is_no_conflict():
+    from ncmec_qa.units import figures_apart
+
+    assert figures_apart("The office received 4,100 filings in 2021.", "The office received 5,300 filings in 2022.") \
+        is None  # a year differs: two years, not two figures for one
+    assert figures_apart("The office received 4,100 filings.", "The office received 5,300 filings.") == \
+        ("4,100", "5,300")
+    assert figures_apart("The office received 4,100 filings.", "The office filed 5,300 reports.") is None
+    assert figures_apart("The office received 4,100 filings.", "The office received 4,100 filings.") is None
+
+
+# -- what `eval` counts about the answers' shape -------------------------------------------------------------
+
+def _answer(question: str, quotes: list[tuple[Source, str, str]]):
+    """An answer quoting (source, section, quote) in order, one citation each."""
+    cits, sents = [], []
+    for i, (src, section, quote) in enumerate(quotes, start=1):
+        p = Passage(f"{src.id}:0-{len(quote)}", src.id, src.file, 0, len(quote), quote, section=section)
+        cits.append(Citation(i, src, p, 0, len(quote), quote))
+        sents.append(AnswerSentence(quote, (i,)))
+    return Answer(question, True, tuple(sents), tuple(cits), ())
+
+
+def test_eval_counts_primary_first_other_years_and_duplicates():
+    rule = Source("rule", "rule.md", "Rule 7", "Registry", "2022", "markdown", "0" * 64)
+    notes = Source("notes", "notes.md", "Commentary", "Blog", "2023", "markdown", "0" * 64, kind="secondary")
+    table = Source("table", "t.csv", "Filings 2020-2023", "Registry", "2024", "csv", "0" * 64)
+    gold = (Evidence("rule.md", "Offices keep reports for 90 days."),)
+    qs = [Question("a", "How long are reports kept?", True, gold), Question("b", "How long is a report kept?", True, gold),
+          Question("c", "How many filings in 2022?", True, (Evidence("t.csv", "2022,5300"),)),
+          Question("d", "How many filings in 2021?", False, ())]
+    answers = {
+        "How long are reports kept?": _answer("a", [(rule, "", "Offices keep reports for 90 days.")]),
+        "How long is a report kept?": _answer("b", [(notes, "", "Reports are kept for 90 days, says a blog."),
+                                                    (rule, "", "Offices keep reports for 90 days."),
+                                                    (rule, "", "Offices  keep reports for 90 days.")]),
+        "How many filings in 2022?": _answer("c", [(table, "row 3 (columns: year, filings)", "2022,5300")]),
+        "How many filings in 2021?": _answer("d", [(table, "row 3 (columns: year, filings)", "2022,5300")]),
+    }
+    kinds = {"rule.md": "primary", "notes.md": "secondary", "t.csv": "primary"}
+    rep = evaluate(qs, answers.__getitem__, lambda f: None, kind_of_file=kinds.__getitem__)
+    assert (rep.primary_first, rep.primary_gold_answered) == (2, 3)  # b quotes the blog first
+    assert rep.other_year_answers == 1  # d asks about 2021 and quotes the 2022 row
+    assert rep.duplicate_quotes == 1  # b repeats the rule's sentence
+    assert answer_shape("How many filings in 2022?", answers["How many filings in 2022?"]) == (False, 0)

@@ -21,10 +21,10 @@ import numpy as np
 
 from .answer_features import UnitCandidate, question_features, unit_features
 from .learn.shipped import Judgment
-from .models import Answer, AnswerSentence, Citation, Hit, Passage, Source
+from .models import Answer, AnswerSentence, Citation, Conflict, Hit, Passage, Source
 from .rank_features import QueryTerms
 from .query import stems, years_in
-from .units import UnitConfig, passage_units, same_statement
+from .units import UnitConfig, figures_apart, passage_units, same_statement
 
 NOT_ANSWERED = "The corpus does not answer this question; the nearest passages are listed below."
 
@@ -147,6 +147,21 @@ def for_the_years(q: QueryTerms, cands: Sequence[UnitCandidate]) -> list[bool]:
     return [not q.years or bool(unit_years(c) & q.years) for c in cands]
 
 
+def disagreeing(chosen: UnitCandidate, cands: Sequence[UnitCandidate]) -> list[tuple[UnitCandidate, tuple[str, str]]]:
+    """Candidates of other documents that make `chosen`'s statement in the same words with another
+    figure (two editions disagreeing): each with (chosen's figures, its figures). One per document."""
+    out = []
+    seen = {chosen.unit.source_id}
+    for d in cands:
+        if d.unit.source_id in seen:
+            continue
+        apart = figures_apart(chosen.unit.text, d.unit.text)
+        if apart:
+            seen.add(d.unit.source_id)
+            out.append((d, apart))
+    return out
+
+
 def weigh_evidence(q: QueryTerms, hits: Sequence[Hit], cands: Sequence[UnitCandidate], models: Judgment,
                    cfg: AnswerConfig) -> Evidence:
     """The selector's and the abstainer's judgment of the candidate units (pure)."""
@@ -231,6 +246,7 @@ def answer_question(
         picked, why, confidence = rules_answer(question, hits, sources, cosines, cfg)
         spans = [(s.passage, s.sentence.start, s.sentence.end, s.sentence.text, "") for s in picked]
         also: list[list[tuple]] = [[] for _ in spans]
+        against = [[] for _ in spans]
     elif cfg.selection == "learned":
         if models is None or terms is None:
             raise ValueError("learned answer selection needs the models and the question's terms")
@@ -241,18 +257,36 @@ def answer_question(
         spans = [(c.unit.passage, c.unit.start, c.unit.end, c.unit.text, c.unit.reads_with) for c in picked_units]
         also = [[(d.unit.passage, d.unit.start, d.unit.end, d.unit.text, d.unit.reads_with) for d in same_elsewhere(c, ev.candidates)]
                 for c in picked_units]
+        # disagreement: the same statement with another figure in another document is shown beside it
+        against: list[list[tuple[tuple, tuple[str, str]]]] = []
+        shown = {(c.unit.source_id, c.unit.start) for c in picked_units}
+        for c in picked_units:
+            rows = []
+            for d, apart in disagreeing(c, ev.candidates):
+                if (d.unit.source_id, d.unit.start) not in shown:
+                    shown.add((d.unit.source_id, d.unit.start))
+                    rows.append(((d.unit.passage, d.unit.start, d.unit.end, d.unit.text, d.unit.reads_with), apart))
+            against.append(rows)
     else:
         raise ValueError(f"unknown answer selection {cfg.selection!r} (learned or rules)")
     if why:
         return Answer(question, False, (), (), tuple(hits), f"{NOT_ANSWERED} ({why})", confidence)
     citations: list[Citation] = []
     answer: list[AnswerSentence] = []
-    for first, more in zip(spans, also):
-        ns = []
-        for passage, start, end, text, reads_with in (first, *more):  # one statement, cited from each document
-            c = Citation(len(citations) + 1, sources[passage.source_id], passage, start, end, text, reads_with)
-            citations.append(c)
-            ns.append(c.n)
+    conflicts: list[Conflict] = []
+
+    def cite(passage, start, end, text, reads_with) -> int:
+        c = Citation(len(citations) + 1, sources[passage.source_id], passage, start, end, text, reads_with)
+        citations.append(c)
+        return c.n
+
+    for first, more, others in zip(spans, also, against):
+        ns = [cite(*x) for x in (first, *more)]  # one statement, cited from each document that makes it
         answer.append(AnswerSentence(" ".join(first[3].split()), tuple(ns)))
+        for other, (mine, theirs) in others:  # the same statement with another figure, side by side
+            n = cite(*other)
+            answer.append(AnswerSentence(" ".join(other[3].split()), (n,)))
+            conflicts.append(Conflict((ns[0], n), (mine, theirs)))
     warnings = source_warnings([c.source for c in citations])
-    return Answer(question, True, tuple(answer), tuple(citations), tuple(hits), "", confidence, tuple(warnings))
+    return Answer(question, True, tuple(answer), tuple(citations), tuple(hits), "", confidence, tuple(warnings),
+                  tuple(conflicts))

@@ -350,7 +350,9 @@ def eval_cmd(obj: Context, questions, k, as_json):
 
     ws = obj.workspace()
     _warn_stale(obj, ws)
-    rep = evaluate(load_questions(questions), lambda q: ws.ask(q, k=k), ws.index.document_text_of_file)
+    kinds = {src.file: src.kind for src in ws.manifest.sources}
+    rep = evaluate(load_questions(questions), lambda q: ws.ask(q, k=k), ws.index.document_text_of_file,
+                   kind_of_file=lambda f: kinds.get(f, "primary"))
     if as_json:
         emit_json(rep.to_dict())
         return
@@ -360,6 +362,10 @@ def eval_cmd(obj: Context, questions, k, as_json):
         click.echo(f"  recall{key}: {v:.3f} ({rep.hits_at[key]}/{n})")
     click.echo(f"  MRR: {rep.mrr:.3f}   nDCG@10: {rep.ndcg10:.3f}")
     click.echo(f"  answered: {rep.answered_correct}/{n}   answer precision: {rep.answer_precision:.3f}")
+    click.echo(f"  primary source quoted first: {rep.primary_first}/{rep.primary_gold_answered} answers with a "
+               "primary gold quote")
+    click.echo(f"answers quoting other years than asked: {rep.other_year_answers}   "
+               f"duplicate quotes: {rep.duplicate_quotes}")
     click.echo(f"unanswerable questions: {u}")
     click.echo(f"  abstained: {rep.abstained_correct}/{u}")
 

@@ -131,6 +131,10 @@ class EvalReport:
     answered_correct: int = 0  # answerable and answered
     abstained_correct: int = 0  # unanswerable and abstained
     answer_precision: float = 0.0
+    primary_gold_answered: int = 0  # answered answerable questions with a gold quote from a primary source …
+    primary_first: int = 0  # … whose first quote is from a primary source
+    other_year_answers: int = 0  # answers to a question naming a year that quote evidence for other years only
+    duplicate_quotes: int = 0  # answer sentences repeating another of the same answer
     results: list[QuestionResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -160,13 +164,41 @@ class GoldLocator:
         return overlaps_gold(start, end, self.spans(file, evidence))
 
 
+def quote_years(c) -> set[str]:
+    """The years a cited quote is evidence for: those it, what it is read with or its section state, else
+    the year its document reports on."""
+    from .query import years_in
+    from .units import doc_year
+
+    own = years_in(" ".join((c.quote, c.reads_with, c.passage.section or "")))
+    if own:
+        return set(own)
+    y = doc_year(c.source)
+    return {str(y)} if y else set()
+
+
+def answer_shape(question: str, a: Answer) -> tuple[bool, int]:
+    """(an answer to a question naming a year quotes a sentence whose evidence is for other years only,
+    how many answer sentences repeat another of the same answer)."""
+    from .query import years_in
+
+    asked = set(years_in(question))
+    firsts = [a.sources[s.citations[0] - 1] for s in a.answer]
+    other = bool(asked) and any(quote_years(c) and not (quote_years(c) & asked) for c in firsts)
+    texts = [" ".join(s.text.split()).lower() for s in a.answer]
+    return other, len(texts) - len(set(texts))
+
+
 def evaluate(
     questions: Sequence[Question],
     ask: Callable[[str], Answer],
     document_text: Callable[[str], str | None],
     ks: Sequence[int] = (1, 5, 10),
+    kind_of_file: Callable[[str], str] | None = None,
 ) -> EvalReport:
-    """`document_text(file)`: a document's extracted text, to locate gold quotes for answer precision."""
+    """`document_text(file)`: a document's extracted text, to locate gold quotes for answer precision;
+    `kind_of_file(file)`: "primary" or "secondary", for the share of answers that quote a primary source
+    first when a primary gold quote exists."""
     gold = GoldLocator(document_text)
     rep = EvalReport()
     rr, nd, sent_total, sent_gold = 0.0, 0.0, 0, 0
@@ -174,6 +206,13 @@ def evaluate(
     for q in questions:
         a = ask(q.question)
         hits = list(a.passages)
+        if a.answered:
+            other, dup = answer_shape(q.question, a)
+            rep.other_year_answers += int(other)
+            rep.duplicate_quotes += dup
+            if q.answerable and kind_of_file and any(kind_of_file(e.file) != "secondary" for e in q.evidence):
+                rep.primary_gold_answered += 1
+                rep.primary_first += int(a.sources[a.answer[0].citations[0] - 1].source.kind != "secondary")
         rank = first_gold_rank(hits, q.evidence) if q.answerable else None
         g = ndcg_at(hits, q.evidence) if q.answerable else 0.0
         gold_s = 0

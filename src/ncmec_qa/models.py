@@ -151,6 +151,18 @@ class AnswerSentence:
 
 
 @dataclass(frozen=True)
+class Conflict:
+    """Two quoted statements that say the same thing in the same words but with different figures."""
+
+    citations: tuple[int, int]
+    figures: tuple[str, str]  # what each states where the other states something else
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"citations": list(self.citations), "figures": list(self.figures),
+                "note": "the sources give different figures for the same statement"}
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answered: bool
@@ -160,6 +172,7 @@ class Answer:
     reason: str = ""
     confidence: float = 0.0
     warnings: tuple[str, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -171,6 +184,7 @@ class Answer:
             "sources": [c.to_dict() for c in self.sources],
             "passages": [h.to_dict() for h in self.passages],
             "warnings": list(self.warnings),
+            "conflict": [c.to_dict() for c in self.conflicts],
         }
 
 

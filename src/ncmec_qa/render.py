@@ -48,6 +48,12 @@ def citation_line(c: Citation) -> str:
     return line + (f"  ({'; '.join(tags)})" if tags else "")
 
 
+def conflict_line(x) -> str:
+    """"[1] says 4,560 where [2] says 2,772 (the same statement otherwise)"."""
+    (a, b), (fa, fb) = x.citations, x.figures
+    return f"[{a}] says {fa} where [{b}] says {fb} (the same statement otherwise)"
+
+
 def _escape(text: str) -> str:
     """Escape rich markup in corpus text (a quote may contain "[1]")."""
     return re.sub(r"(\\*)(\[[a-z#/@])", r"\1\1\\\2", text)
@@ -91,6 +97,8 @@ def print_answer(console, a: Answer) -> None:
     console.print("[bold]Sources[/bold]")
     for c in a.sources:
         console.print(_escape(citation_line(c)), highlight=False)
+    for x in a.conflicts:
+        console.print(f"[yellow]the sources differ:[/yellow] {conflict_line(x)}", highlight=False)
     for w in a.warnings:
         console.print(f"[yellow]note:[/yellow] {_escape(w)}", highlight=False)
 
@@ -107,7 +115,8 @@ def answer_markdown(a: Answer) -> str:
         lines.append("")
     for c in a.sources:
         lines.append(f"{citation_line(c)}")
-    if a.warnings:
+    if a.warnings or a.conflicts:
         lines.append("")
+        lines += [f"*The sources differ: {conflict_line(x)}*" for x in a.conflicts]
         lines += [f"*Note: {w}*" for w in a.warnings]
     return "\n".join(lines) + "\n"

@@ -79,6 +79,25 @@ def same_statement(a: str, b: str, min_ratio: float = 0.95) -> bool:
     return SequenceMatcher(None, wa, wb, autojunk=False).ratio() >= min_ratio
 
 
+_NUMBER = re.compile(r"\d(?:[\d,.]*\d)?")
+_A_YEAR = re.compile(r"(?:19|20)\d\d")
+
+
+def figures_apart(a: str, b: str) -> tuple[str, str] | None:
+    """When `a` and `b` are one statement in the same words but for a figure ("in CY 1998, NCMEC
+    received 4,560 reports" / "… 2,772 reports"): the figures of each that the other lacks. Statements
+    that differ in a year are about different years, not in conflict."""
+    words_a = [w for w in statement_words(a) if not any(ch.isdigit() for ch in w)]
+    words_b = [w for w in statement_words(b) if not any(ch.isdigit() for ch in w)]
+    na, nb = _NUMBER.findall(a), _NUMBER.findall(b)
+    if not words_a or words_a != words_b or len(na) != len(nb):
+        return None
+    pairs = [(x, y) for x, y in zip(na, nb) if x != y]
+    if not pairs or any(_A_YEAR.fullmatch(x) or _A_YEAR.fullmatch(y) for x, y in pairs):
+        return None
+    return ", ".join(x for x, _ in pairs), ", ".join(y for _, y in pairs)
+
+
 def doc_year(source: Source) -> int | None:
     ys = _years(source.title)
     if ys:
