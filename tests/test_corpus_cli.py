@@ -757,11 +757,14 @@ def test_a_secondary_source_is_marked_as_such(editions):
     a = json.loads(r.stdout)
     assert a["answered"], a["reason"]
     assert [(s["source_id"], s["kind"], s["superseded"]) for s in a["sources"]] == [("commentary", "secondary", False)]
-    assert a["warnings"] == []
+    from ncmec_qa.answering import SECONDARY_ONLY
+
+    assert a["warnings"] == [SECONDARY_ONLY]  # nothing superseded; every quote secondary, and the reader is told
     r = cli([*editions, "ask", COMMENTARY_Q])
     line = next(ln for ln in r.stdout.splitlines() if ln.startswith("[1] "))
     assert line.startswith("[1] Notes on reporting.") and line.endswith("(secondary source)")
-    assert "note:" not in r.stdout
+    notes = [ln for ln in r.stdout.splitlines() if ln.startswith("note:")]
+    assert len(notes) == 1 and " ".join(" ".join(r.stdout.split()).split("note: ")[1:]) == SECONDARY_ONLY
     listing = cli([*editions, "corpus", "list"]).stdout.splitlines()
     assert [ln.endswith("(secondary)") for ln in listing] == [False, True]
 

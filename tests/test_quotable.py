@@ -234,3 +234,27 @@ def test_eval_counts_primary_first_other_years_and_duplicates():
     assert rep.other_year_answers == 1  # d asks about 2021 and quotes the 2022 row
     assert rep.duplicate_quotes == 1  # b repeats the rule's sentence
     assert answer_shape("How many filings in 2022?", answers["How many filings in 2022?"]) == (False, 0)
+
+
+def test_an_answer_quoting_only_secondary_sources_says_so(tmp_path):
+    from ncmec_qa.answering import SECONDARY_ONLY
+
+    corpus = write_tiny_corpus(tmp_path, only=["tiny-notes"])
+    corpus.add("commentary", "commentary.md", b"# Commentary\n\nWidget offices must file every widget report within "
+                                              b"ten days, commentators say.\n", "markdown", kind="secondary")
+    corpus.add("the-rule", "rule.md", b"# Rule 7\n\nA widget office shall file each widget report within ten days.\n",
+               "markdown")
+    ws = open_workspace(corpus, tmp_path / "index")
+    assert not ws.build().failures
+    ws.answering = AnswerConfig(threshold=0.0)
+    q = "How soon must a widget office file a widget report, commentators say?"
+    only = ws.ask(q, sources={"commentary"})
+    assert only.answered and {c.source.id for c in only.sources} == {"commentary"}
+    assert only.warnings[0] == SECONDARY_ONLY
+    both = ws.ask(q, sources={"commentary", "the-rule"})
+    if any(c.source.kind != "secondary" for c in both.sources):
+        assert SECONDARY_ONLY not in both.warnings
+    rule = ws.ask(q, sources={"the-rule"})
+    assert rule.answered and SECONDARY_ONLY not in rule.warnings
+    r = run_cli([*location_args(corpus, tmp_path / "index"), "ask", "--min-confidence", "0", "--source", "commentary", q])
+    assert r.exit_code == 0 and f"note: {SECONDARY_ONLY}" in " ".join(r.stdout.split())

@@ -64,6 +64,10 @@ class Evidence:
     threshold: float
 
 
+SECONDARY_ONLY = ("every quote above is from a secondary source (commentary, research or a derived table), "
+                  "not from a statute or NCMEC's own documents: check it against a primary source")
+
+
 def source_warnings(sources: Sequence[Source]) -> list[str]:
     out = []
     for s in {s.id: s for s in sources}.values():
@@ -288,5 +292,7 @@ def answer_question(
             answer.append(AnswerSentence(" ".join(other[3].split()), (n,)))
             conflicts.append(Conflict((ns[0], n), (mine, theirs)))
     warnings = source_warnings([c.source for c in citations])
+    if citations and all(c.source.kind == "secondary" for c in citations):
+        warnings.insert(0, SECONDARY_ONLY)
     return Answer(question, True, tuple(answer), tuple(citations), tuple(hits), "", confidence, tuple(warnings),
                   tuple(conflicts))
