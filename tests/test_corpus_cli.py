@@ -329,6 +329,8 @@ def test_add_needs_title_publisher_and_date(tiny_corpus, tmp_path, gizmo, missin
 
 @pytest.mark.parametrize("extra,expected", [
     (["--date", "March 2024"], "--date must look like YYYY, YYYY-MM or YYYY-MM-DD, not 'March 2024'"),
+    (["--date", "2024-13"], "--date must look like YYYY, YYYY-MM or YYYY-MM-DD, not '2024-13'"),  # no 13th month
+    (["--superseded-by", "no-such-source"], "superseded_by 'no-such-source', which is not in the manifest"),
     (["--id", "Not_An_Id"], "Not_An_Id: id must be lowercase letters, digits, '.' or '-'"),
     (["--id", "tiny-notes"], "id 'tiny-notes' is already in the manifest"),
     (["--supersedes", "no-such-source"], "no source with id 'no-such-source'"),

@@ -284,3 +284,21 @@ def test_train_without_the_training_sets_says_where_it_looked(built_tiny, tmp_pa
 def test_hand_set_models_are_marked_unfitted():
     m = hand_set("rules", {"cosine": 1.0, "coverage": 0.5})
     assert m.meta == {"fitted": False} and m.decision(np.array([[0.2, 0.4]])).tolist() == pytest.approx([0.4])
+
+
+def test_training_sets_load_questions_and_claims_and_name_a_bad_line(tmp_path):
+    from ncmec_qa.errors import NcmecQaError
+    from ncmec_qa.evaluation import Evidence
+    from ncmec_qa.learn.mining import load_examples
+
+    p = tmp_path / "set.jsonl"
+    p.write_text(json.dumps({"id": "q-1", "question": "How long?", "group": "acts", "answerable": False}) + "\n\n"
+                 + json.dumps({"id": 7, "claim": "It is 90 days.", "label": "supported",
+                               "evidence": [{"file": "a.md", "quote": "90 days"}], "note": "n"}) + "\n")
+    q, c = load_examples(p)
+    assert (q.id, q.text, q.group, q.answerable, q.label) == ("q-1", "How long?", "acts", False, "")
+    assert (c.id, c.text, c.group, c.label, c.evidence, c.note) == ("7", "It is 90 days.", "dev", "supported",
+                                                                     (Evidence("a.md", "90 days"),), "n")
+    p.write_text(p.read_text() + '{"id": "x"}\n')
+    with pytest.raises(NcmecQaError, match=r"set.jsonl, line 4: not a question or claim record \('claim'\)$"):
+        load_examples(p)

@@ -12,7 +12,7 @@ import pytest
 from conftest import open_workspace, run_cli, location_args, write_tiny_corpus
 from ncmec_qa.answering import AnswerConfig
 from ncmec_qa.evaluation import Evidence, Question, answer_shape, evaluate
-from ncmec_qa.models import Answer, AnswerSentence, Citation, Passage, Source
+from ncmec_qa.models import Answer, AnswerSentence, Citation, Passage, Sentence, Source
 from ncmec_qa.render import citation_line
 from ncmec_qa.units import UnitConfig, passage_units, same_statement
 
@@ -258,3 +258,29 @@ def test_an_answer_quoting_only_secondary_sources_says_so(tmp_path):
     assert rule.answered and SECONDARY_ONLY not in rule.warnings
     r = run_cli([*location_args(corpus, tmp_path / "index"), "ask", "--min-confidence", "0", "--source", "commentary", q])
     assert r.exit_code == 0 and f"note: {SECONDARY_ONLY}" in " ".join(r.stdout.split())
+
+
+def test_a_row_is_read_by_its_own_year_and_its_columns_not_by_its_title():
+    """A per-year table titled "1998–2023" names 1998 in every row's context; the row for 2021 is not
+    evidence for 1998 (ranker and selector alike), and a bare row is a count of what its columns say."""
+    from ncmec_qa.answer_features import UnitCandidate, unit_features
+    from ncmec_qa.rank_features import Candidate, QueryTerms, passage_features
+    from ncmec_qa.units import Unit
+
+    q = QueryTerms.of("How many reports were filed in 1998?", lambda ts: {t: 1.0 for t in ts})
+    ctx = "Reports per year, 1998-2023\nrow 3 (columns: year, reports)"
+    rows = {y: Passage(f"t:{i}", "t", "t.csv", i, i + 13, text, section="row 3 (columns: year, reports)",
+                       sentences=(Sentence(i, i + 13, text, "row"),))
+            for i, (y, text) in enumerate((("2021", "2021,29397681"), ("1998", "1998,4560")))}
+    feats = {y: passage_features(q, Candidate(1, p, ctx, 0.5, (0.5,), 0.1), 1.0) for y, p in rows.items()}
+    assert (feats["1998"]["years_named"], feats["1998"]["other_years"]) == (1.0, 0.0)
+    assert (feats["2021"]["years_named"], feats["2021"]["other_years"]) == (0.0, 1.0)
+    title_only = Passage("t:9", "t", "t.csv", 0, 9, "Reports by", sentences=(Sentence(0, 9, "Reports by"),))
+    assert passage_features(q, Candidate(1, title_only, ctx, 0.5, (0.5,), 0.1), 1.0)["years_named"] == 1.0
+
+    def unit(p):
+        return UnitCandidate(Unit(p.text, ctx, 0.5, "t", p.start, p.end, p, 0, doc_year=2024), 0, 1.0, 0.5)
+
+    u98, u21 = unit_features(q, unit(rows["1998"])), unit_features(q, unit(rows["2021"]))
+    assert (u98["years_named"], u98["other_years"], u21["years_named"], u21["other_years"]) == (1.0, 0.0, 0.0, 1.0)
+    assert u98["amount_named"] == 1.0  # "reports" is in its columns, not in "1998,4560"

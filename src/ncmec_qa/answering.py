@@ -23,8 +23,8 @@ from .answer_features import UnitCandidate, question_features, unit_features
 from .learn.shipped import Judgment
 from .models import Answer, AnswerSentence, Citation, Conflict, Hit, Passage, Source
 from .rank_features import QueryTerms
-from .query import stems, years_in
-from .units import UnitConfig, figures_apart, passage_units, same_statement
+from .query import stems
+from .units import UnitConfig, evidence_years, figures_apart, passage_units, same_statement
 
 NOT_ANSWERED = "The corpus does not answer this question; the nearest passages are listed below."
 
@@ -139,11 +139,8 @@ def same_elsewhere(chosen: UnitCandidate, cands: Sequence[UnitCandidate]) -> lis
 
 
 def unit_years(c: UnitCandidate) -> frozenset[str]:
-    """The years a unit is evidence for: those its text, its table header or its section state, else
-    the year its document reports on."""
     u = c.unit
-    own = years_in(" ".join((u.text, u.reads_with, u.passage.section if u.passage else "")))
-    return frozenset(own) if own else frozenset([str(u.doc_year)] if u.doc_year else [])
+    return evidence_years(u.text, u.reads_with, u.passage.section if u.passage else "", u.doc_year)
 
 
 def for_the_years(q: QueryTerms, cands: Sequence[UnitCandidate]) -> list[bool]:

@@ -93,8 +93,6 @@ class AddResult:
     warnings: tuple[str, ...]
 
 
-_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-
 
 def _norm_sentence(s: str) -> str:
     return " ".join(re.findall(r"\w+", s.lower()))
@@ -142,7 +140,9 @@ def add_source(
     for name, value in (("title", title), ("publisher", publisher), ("date", date)):
         if not value:
             raise ManifestError(f"missing required metadata: --{name}")
-    if not _DATE.match(date or ""):
+    from .editions import parse_date
+
+    if parse_date(date or "") is None:
         raise ManifestError(f"--date must look like YYYY, YYYY-MM or YYYY-MM-DD, not {date!r}")
     is_url = re.match(r"^https?://", path_or_url) is not None
     name = file or (path_or_url.rstrip("/").rsplit("/", 1)[-1] if is_url else Path(path_or_url).name)

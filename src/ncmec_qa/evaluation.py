@@ -64,20 +64,31 @@ class Question:
     kind: str = ""
 
 
-def load_questions(path: Path) -> list[Question]:
+def load_jsonl(path: Path, make: Callable[[dict[str, Any]], Any], what: str, expected: str = "") -> list[Any]:
+    """`make(record)` for each line of a JSONL file (blank lines skipped); a record `make` cannot read is
+    one error naming the file, the line, `what` a record should be and the fields `expected`."""
+    from .errors import NcmecQaError
+
     out = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            r = json.loads(line)
-            out.append(Question(r["id"], r["question"], bool(r.get("answerable", True)),
-                                tuple(Evidence(e["file"], e["quote"]) for e in r.get("evidence", [])), r.get("kind", "")))
+            out.append(make(json.loads(line)))
         except (ValueError, KeyError, TypeError) as e:
-            from .errors import NcmecQaError
-
-            raise NcmecQaError(f"{path}, line {n}: not a question record ({e}); expected id, question, answerable, evidence") from None
+            hint = f"; expected {expected}" if expected else ""
+            raise NcmecQaError(f"{path}, line {n}: not {what} ({e}){hint}") from None
     return out
+
+
+def evidence_of(r: dict[str, Any]) -> tuple[Evidence, ...]:
+    return tuple(Evidence(e["file"], e["quote"]) for e in r.get("evidence", []))
+
+
+def load_questions(path: Path) -> list[Question]:
+    return load_jsonl(path, lambda r: Question(r["id"], r["question"], bool(r.get("answerable", True)), evidence_of(r),
+                                               r.get("kind", "")),
+                      "a question record", "id, question, answerable, evidence")
 
 
 def is_gold(p: Passage, evidence: Sequence[Evidence]) -> bool:
@@ -164,17 +175,11 @@ class GoldLocator:
         return overlaps_gold(start, end, self.spans(file, evidence))
 
 
-def quote_years(c) -> set[str]:
-    """The years a cited quote is evidence for: those it, what it is read with or its section state, else
-    the year its document reports on."""
-    from .query import years_in
-    from .units import doc_year
+def quote_years(c) -> frozenset[str]:
+    """The years a cited quote is evidence for (the rule answers follow: `units.evidence_years`)."""
+    from .units import doc_year, evidence_years
 
-    own = years_in(" ".join((c.quote, c.reads_with, c.passage.section or "")))
-    if own:
-        return set(own)
-    y = doc_year(c.source)
-    return {str(y)} if y else set()
+    return evidence_years(c.quote, c.reads_with, c.passage.section, doc_year(c.source))
 
 
 def answer_shape(question: str, a: Answer) -> tuple[bool, int]:
@@ -184,7 +189,8 @@ def answer_shape(question: str, a: Answer) -> tuple[bool, int]:
 
     asked = set(years_in(question))
     firsts = [a.sources[s.citations[0] - 1] for s in a.answer]
-    other = bool(asked) and any(quote_years(c) and not (quote_years(c) & asked) for c in firsts)
+    years = [quote_years(c) for c in firsts]
+    other = bool(asked) and any(y and not (y & asked) for y in years)
     texts = [" ".join(s.text.split()).lower() for s in a.answer]
     return other, len(texts) - len(set(texts))
 

@@ -98,6 +98,15 @@ def figures_apart(a: str, b: str) -> tuple[str, str] | None:
     return ", ".join(x for x, _ in pairs), ", ".join(y for _, y in pairs)
 
 
+def evidence_years(text: str, reads_with: str, section: str, year: int | None) -> frozenset[str]:
+    """The years a quote is evidence for: those it, what it is read with or its section state, else
+    `year`, the year its document reports on."""
+    from .query import years_in
+
+    own = years_in(" ".join((text, reads_with, section or "")))
+    return frozenset(own) if own else frozenset([str(year)] if year else [])
+
+
 def doc_year(source: Source) -> int | None:
     ys = _years(source.title)
     if ys:

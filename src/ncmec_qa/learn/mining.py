@@ -10,14 +10,13 @@ cross-validation costs seconds. Hard negatives for the ranker are the pool's non
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..evaluation import Evidence, gold_spans
+from ..evaluation import Evidence, evidence_of, gold_spans, load_jsonl
 from ..query import question_parts
 from ..rank_features import Candidate, QueryTerms
 
@@ -38,22 +37,10 @@ class Example:
 
 def load_examples(path: Path) -> list[Example]:
     """Questions or claims of a JSONL set (../shared/train or ../shared/eval)."""
-    from ..errors import NcmecQaError
-
-    out = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            r = json.loads(line)
-            text = r.get("question") or r["claim"]
-            out.append(Example(str(r["id"]), text, str(r.get("group") or "dev"), bool(r.get("answerable", True)),
-                               str(r.get("label", "")), str(r.get("kind", "")),
-                               tuple(Evidence(e["file"], e["quote"]) for e in r.get("evidence", [])),
-                               str(r.get("note", ""))))
-        except (ValueError, KeyError, TypeError) as e:
-            raise NcmecQaError(f"{path}, line {n}: not a question or claim record ({e})") from None
-    return out
+    return load_jsonl(path, lambda r: Example(
+        str(r["id"]), r.get("question") or r["claim"], str(r.get("group") or "dev"), bool(r.get("answerable", True)),
+        str(r.get("label", "")), str(r.get("kind", "")), evidence_of(r), str(r.get("note", ""))),
+        "a question or claim record")
 
 
 @dataclass
