@@ -79,6 +79,65 @@ def test_csv_and_json_citations_slice_the_file_itself(reference_ws):
     assert row.section.endswith("(columns: year, reports)") and row.end <= len(raw[row.source_id])
 
 
+def _quoting(ws: Workspace, question: str):
+    """What the answer quotes when the abstainer lets everything through (what is quoted, not whether)."""
+    from ncmec_qa.answering import AnswerConfig
+
+    w = _with(ws)
+    w.answering = AnswerConfig(threshold=0.0)
+    a = w.ask(question)
+    for c in a.sources:
+        assert ws.index.document_text(c.source.id)[c.start:c.end] == c.quote
+    return a
+
+
+def test_a_definition_is_its_own_list_item_quoted_once(reference_ws):
+    a = reference_ws.ask("What does the term provider mean?")
+    assert a.answered, a.reason
+    first = a.answer[0]
+    assert first.text == ("(6) the term “provider” means an electronic communication service provider or remote "
+                          "computing service;")
+    assert a.sources[first.citations[0] - 1].source.id == "usc-18-2258e"
+    texts = [" ".join(s.text.split()).lower() for s in a.answer]
+    assert len(texts) == len(set(texts))  # no footnote repeated from two editions
+
+
+def test_api_fields_are_quoted_as_whole_elements(reference_ws):
+    a = _quoting(reference_ws, "Which fields does the CyberTipline Reporting API provide for the intended recipient "
+                               "of the content?")
+    assert a.answered and a.answer
+    for s in a.answer:
+        c = a.sources[s.citations[0] - 1]
+        assert c.source.id == "ncmec-api-docs-2025" and c.passage.section.endswith("B.6. Intended Recipient")
+        assert c.quote.startswith("<") and "intended recipient" in c.quote and "\n\ntype " in c.quote, c.quote
+
+
+def test_a_platform_s_count_is_for_the_year_asked_with_no_other_year_beside_it(reference_ws):
+    a = _quoting(reference_ws, "How many reports did Snapchat submit in 2021?")
+    assert [s.text for s in a.answer] == ["Snapchat 512,522"]
+    (c,) = a.sources
+    assert c.source.id == "ncmec-esp-2021" and c.source.title.startswith("2021 ") and not a.conflicts
+
+
+def test_two_reports_that_disagree_on_1998_are_shown_side_by_side(reference_ws):
+    a = _quoting(reference_ws, "How many reports did the CyberTipline receive in 1998?")
+    by_doc = {c.source.id: c.quote for c in a.sources}
+    assert "2,772 reports" in by_doc["ncmec-ojjdp-2023"] and "4,560 reports" in by_doc["ncmec-ojjdp-2022"]
+    (x,) = a.conflicts
+    assert sorted(x.figures) == ["2,772", "4,560"]
+    assert {a.sources[n - 1].source.id for n in x.citations} == {"ncmec-ojjdp-2022", "ncmec-ojjdp-2023"}
+
+
+def test_the_flagship_answer_says_when_it_rests_on_secondary_sources_only(reference_ws):
+    from ncmec_qa.answering import SECONDARY_ONLY
+
+    # no primary document answers it in words the selector and abstainer accept (the API's intended-recipient
+    # fields are about recipients, not "downloaders"): the answer says so before anything else
+    a = reference_ws.ask("Do NCMEC referrals catch downloaders, or only uploaders?")
+    assert a.answered and {c.source.id for c in a.sources} == {"seed-factually-2026"}
+    assert a.warnings[0] == SECONDARY_ONLY
+
+
 def test_a_figure_nobody_published_is_not_answered_with_report_counts(reference_ws):
     a = reference_ws.ask(FUNDING)
     assert not a.answered, [s.text for s in a.answer]

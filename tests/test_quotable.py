@@ -128,6 +128,58 @@ def test_a_table_line_s_citation_names_what_it_is_read_with(tmp_path):
             assert c["reads_with"] == "Widget filings by office CY 2021 CY 2022"
 
 
+API_DOC = """Widget Registry API
+
+C.4. Widget Owner
+
+<widgetOwner>
+
+The owner of the reported widget.
+
+<ownerName>0|1
+
+The full name of the widget's owner.
+
+type string
+
+validation max length is 100 characters
+
+<ownerAddress>0+
+
+A postal address of the widget's owner.
+
+type <address>
+
+C.5. Widget Maker
+
+<maker>1
+
+The company that built the widget.
+
+type string
+"""
+
+
+def test_an_api_element_is_one_unit_with_its_description_type_and_children(tmp_path):
+    corpus, ws = _ws(tmp_path, {"widget-api": ("widget-api.txt", API_DOC, "text")})
+    src = ws.manifest.get("widget-api")
+    doc = _doc(corpus, "widget-api")
+    units = [u for p in ws.index.all_passages() if p.source_id == "widget-api"
+             for u in passage_units(p, [0.0] * len(p.sentences), src, lambda: doc, 0, UnitConfig())]
+    texts = {u.text: u for u in units}
+    entry = ("<ownerName>0|1\n\nThe full name of the widget's owner.\n\ntype string\n\n"
+             "validation max length is 100 characters")
+    assert entry in texts and doc[texts[entry].start:texts[entry].end] == entry  # verbatim, offsets slice the text
+    assert "<ownerAddress>0+\n\nA postal address of the widget's owner.\n\ntype <address>" in texts
+    # a container element is read with its children, up to the next heading (not <maker>, nor the type <address>)
+    container = texts["<widgetOwner>\n\nThe owner of the reported widget."]
+    assert container.reads_with == "child elements: <ownerName>, <ownerAddress>"
+    # an element's type and validation lines are no answers of their own
+    assert not {"type string", "validation max length is 100 characters", "type <address>"} & set(texts)
+    a = ws.ask("What is the full name field of the widget owner?")
+    assert a.answered and a.answer[0].text == " ".join(entry.split())
+
+
 def test_primary_sources_are_quoted_before_secondary_ones(tmp_path):
     docs = {
         "commentary": ("commentary.md", "# Commentary\n\nWidget offices must file every widget report within "
@@ -198,6 +250,18 @@ def test_the_same_statement_about_two_years_is_no_conflict():
         ("4,100", "5,300")
     assert figures_apart("The office received 4,100 filings.", "The office filed 5,300 reports.") is None
     assert figures_apart("The office received 4,100 filings.", "The office received 4,100 filings.") is None
+
+
+def test_footnote_markers_are_not_figures_in_conflict():
+    """Two editions number the same sentence's footnote differently: that is no disagreement."""
+    from ncmec_qa.units import figures_apart
+
+    assert figures_apart("Operators may attach files to the widget report.3 Files may be images.",
+                         "Operators may attach files to the widget report.4 Files may be images.") is None
+    assert figures_apart("Operators file reports under the statute12 every year.",
+                         "Operators file reports under the statute14 every year.") is None
+    # a figure beside a footnote marker still counts
+    assert figures_apart("Operators filed 1,200 reports.3", "Operators filed 1,500 reports.4") == ("1,200", "1,500")
 
 
 # -- what `eval` counts about the answers' shape -------------------------------------------------------------

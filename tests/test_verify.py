@@ -500,7 +500,7 @@ def test_a_chunked_table_gives_line_units_with_caption_and_years_and_one_table_u
         assert u.context.endswith("\nWidget Reports by Route CY 2021 CY 2022 CY 2023"), u.context
         assert u.cosine == 0.7  # the passage's cosine, not the bare line's
         assert text[u.start:u.end] == u.text
-    (table,) = [u for u in units if u.ref == "joined" and "Mail" in u.text]
+    (table,) = [u for u in units if u.ref == "table" and "Mail" in u.text]
     assert table.text == text[text.index("Widget Reports"):text.rindex("3,802") + 5]
     a = assess("In 2022 there were 2,400 widget reports by mail.", [lines["Mail 1,204 2,400 3,100"]], STATS)
     assert a.verdict == SUPPORTED, a.reason

@@ -23,7 +23,7 @@ from .answer_features import UnitCandidate, question_features, unit_features
 from .learn.shipped import Judgment
 from .models import Answer, AnswerSentence, Citation, Conflict, Hit, Passage, Source
 from .rank_features import QueryTerms
-from .query import stems
+from .query import stems, years_in
 from .units import UnitConfig, evidence_years, figures_apart, passage_units, same_statement
 
 NOT_ANSWERED = "The corpus does not answer this question; the nearest passages are listed below."
@@ -87,7 +87,7 @@ def candidate_units(hits: Sequence[Hit], cosines: Callable[[Passage], np.ndarray
         cos = [float(c) for c in cosines(p)]
         for u in passage_units(p, cos, src, lambda sid=p.source_id: doc_text(sid), rank, cfg.units,
                                passage_cosine=h.cosine or 0.0):
-            if u.key in seen:
+            if u.key in seen or u.ref == "table":  # a whole table is evidence for claims; answers quote its lines
                 continue
             seen.add(u.key)
             own = max((c for s, c in zip(p.sentences, cos) if u.start <= s.start and s.end <= u.end), default=u.cosine)
@@ -150,11 +150,16 @@ def for_the_years(q: QueryTerms, cands: Sequence[UnitCandidate]) -> list[bool]:
 
 def disagreeing(chosen: UnitCandidate, cands: Sequence[UnitCandidate]) -> list[tuple[UnitCandidate, tuple[str, str]]]:
     """Candidates of other documents that make `chosen`'s statement in the same words with another
-    figure (two editions disagreeing): each with (chosen's figures, its figures). One per document."""
+    figure (two editions disagreeing): each with (chosen's figures, its figures). One per document. A
+    statement for another year (the same table row in next year's report) is no disagreement."""
     out = []
     seen = {chosen.unit.source_id}
+    def years(c: UnitCandidate) -> frozenset[str]:  # those the quote states, else those it is evidence for
+        return frozenset(years_in(c.unit.text)) or unit_years(c)
+
+    mine = years(chosen)
     for d in cands:
-        if d.unit.source_id in seen:
+        if d.unit.source_id in seen or years(d) != mine:
             continue
         apart = figures_apart(chosen.unit.text, d.unit.text)
         if apart:

@@ -187,7 +187,7 @@ def to_ris(c: Citation) -> str:
 def to_markdown(c: Citation) -> str:
     s = c.source
     bits = [f"*{s.title}*", s.publisher, s.date]
-    if s.edition:
+    if s.edition and s.edition != s.date:
         bits.append(s.edition)
     where = pinpoint(c.passage)
     if where:

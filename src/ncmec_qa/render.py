@@ -29,7 +29,7 @@ def location(section: str | None, page: int | None, short: bool = True) -> str:
 def citation_line(c: Citation) -> str:
     s = c.source
     bits = [s.title, s.publisher, s.date]
-    if s.edition:
+    if s.edition and s.edition != s.date:  # an edition named by its date is said once
         bits.append(s.edition)
     loc = location(c.passage.section, c.passage.page)
     if loc:

@@ -81,6 +81,8 @@ def same_statement(a: str, b: str, min_ratio: float = 0.95) -> bool:
 
 _NUMBER = re.compile(r"\d(?:[\d,.]*\d)?")
 _A_YEAR = re.compile(r"(?:19|20)\d\d")
+# a footnote marker glued to a word or its punctuation ("the CyberTipline.3", "by law12 "): not a figure
+_FOOTNOTE = re.compile(r"(?<=[A-Za-z][.,;:)\u201d\u2019\"])\d{1,2}(?![\d,])|(?<=[a-z])\d{1,2}(?=[\s.,;:]|$)")
 
 
 def figures_apart(a: str, b: str) -> tuple[str, str] | None:
@@ -89,7 +91,7 @@ def figures_apart(a: str, b: str) -> tuple[str, str] | None:
     that differ in a year are about different years, not in conflict."""
     words_a = [w for w in statement_words(a) if not any(ch.isdigit() for ch in w)]
     words_b = [w for w in statement_words(b) if not any(ch.isdigit() for ch in w)]
-    na, nb = _NUMBER.findall(a), _NUMBER.findall(b)
+    na, nb = _NUMBER.findall(_FOOTNOTE.sub("", a)), _NUMBER.findall(_FOOTNOTE.sub("", b))
     if not words_a or words_a != words_b or len(na) != len(nb):
         return None
     pairs = [(x, y) for x, y in zip(na, nb) if x != y]
@@ -225,6 +227,32 @@ def _joins_previous(prev: Sentence, cur_text: str) -> bool:
 
 
 _LIST_ITEM = re.compile(r"\(\w{1,4}\)\s")
+# an API element's or attribute's line in the reference documentation: "<ipCaptureEvent>0+", "disabledDate0|1attribute"
+_ELEMENT = re.compile(r"<(?P<name>[A-Za-z][\w.-]*)>(?:0\|1|0\+|1\+|1)?|(?P<attr>[a-z][\w]*)(?:0\|1|1)attribute")
+_DOC_HEADING = re.compile(r"^(?:Appendix [A-Z]:|[A-Z]\.\d+(?:\.\d+)*\.|\d+(?:\.\d+)*\.)\s", re.M)
+
+
+def element_entries(sents: Sequence[Sentence]) -> list[tuple[int, int]]:
+    """(first, last) sentence of each API element's entry: its line with its cardinality, its
+    description, its type and validation lines, up to the next element, attribute or heading."""
+    heads = [i for i, s in enumerate(sents) if s.kind == "text" and _ELEMENT.fullmatch(s.text.strip())]
+    out = []
+    for n, i in enumerate(heads):
+        k = i
+        stop = heads[n + 1] if n + 1 < len(heads) else len(sents)
+        while k + 1 < stop and sents[k + 1].kind == "text" and not _DOC_HEADING.match(sents[k + 1].text.strip() + " "):
+            k += 1
+        out.append((i, k))
+    return out
+
+
+def element_children(doc: str, after: int, limit: int = 12) -> str:
+    """The elements listed after offset `after` up to the next heading: a container's children, by name."""
+    m = _DOC_HEADING.search(doc, after)
+    names = list(dict.fromkeys(x.group(1) for x in re.finditer(
+        r"^(<[A-Za-z][\w.-]*>)(?:0\|1|0\+|1\+|1)?$", doc[after : m.start() if m else len(doc)], re.M)))
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"child elements: {', '.join(names[:limit])}{more}" if names else ""
 
 
 def passage_units(
@@ -257,8 +285,21 @@ def passage_units(
         ctx = base_ctx + ("\n" + extra if extra else "")
         return Unit(span(a, b), ctx, cos, p.source_id, a, b, p, rank, ref, label, year, " ".join(extra.split()))
 
+    # An API element is one unit: its line, description, type and validation; a container element
+    # (no type of its own) is read with the names of its children. Its lines are no units of their own.
+    inside: set[int] = set()
+    for i, k in element_entries(sents):
+        inside.update(range(i, k + 1))
+        if i == 0 and p.start > 0 and k == len(sents) - 1:
+            continue
+        lines = [x.text.strip() for x in sents[i : k + 1]]
+        extra = ""
+        if not any(x.startswith("type ") for x in lines) and k > i:
+            extra = element_children(doc_text() or "", sents[k].end)
+        if k > i:  # an element line alone says nothing
+            out.append(unit(sents[i].start, sents[k].end, max(cos_of[i : k + 1]), extra, ref="element"))
     for i, s in enumerate(sents):
-        if s.kind in ("heading", "table_header"):
+        if s.kind in ("heading", "table_header") or i in inside:
             continue
         text = s.text.strip()
         if text.endswith("?"):
@@ -332,10 +373,18 @@ def passage_units(
             hdr = next((x.text for x in sents if x.kind == "table_header"), "")
             out.append(unit(a, b, cos, hdr))
             continue
+        if j < i and _LIST_ITEM.match(text) and len(text) >= cfg.min_chars:
+            # a list item is also a statement of its own ("(6) the term “provider” means …"), read with
+            # its list's lead-in ("In sections 2258A through 2258E"), which is not spliced into it
+            lead = next((x.text.strip() for x in reversed(sents[j:i]) if not _LIST_ITEM.match(x.text.strip())), "")
+            b_item = sents[f].end if f > i else s.end
+            out.append(unit(s.start, b_item, cos_of[i], lead if len(lead) <= 200 else "", ref="item"))
+            if _LIST_ITEM.match(sents[j].text.strip()):
+                continue  # items without their lead-in (the passage starts inside the list): not one statement
         out.append(unit(a, b, cos, ref="joined" if (j, f) != (i, i) else None))
-    # A table the chunker cut into lines is also one unit, with the caption above it in the passage,
-    # so that a claim with two figures of one table ("36,210,368 reports, 35,944,826 of them from …")
-    # finds both in one place.
+    # A table the chunker cut into lines is also one unit (ref="table"), with the caption above it in the
+    # passage, so that a claim with two figures of one table ("36,210,368 reports, 35,944,826 of them
+    # from …") finds both in one place. Answers quote its lines, not the whole table.
     i = 0
     while i < len(sents):
         if sents[i].kind != "line":
@@ -346,6 +395,6 @@ def passage_units(
             j += 1
         first = i - 1 if i > 0 and sents[i - 1].kind == "text" and not _figures(sents[i - 1].text) else i
         if j > i:
-            out.append(unit(sents[first].start, sents[j].end, max([passage_cosine, *cos_of[first : j + 1]]), ref="joined"))
+            out.append(unit(sents[first].start, sents[j].end, max([passage_cosine, *cos_of[first : j + 1]]), ref="table"))
         i = j + 1
     return out

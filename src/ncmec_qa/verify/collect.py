@@ -105,7 +105,7 @@ def embed_lines(
     companies), and a statement joined from pieces is more than its best piece: those that contain
     one of the claim's rarer words get the cosine of their own text (a line read with its title)."""
     rare = {t for t in terms(claim) if stats.idf(t) >= cfg.line_idf}
-    todo = [i for i, u in enumerate(units) if u.ref in ("line", "joined") and rare & _terms_cached(u.text)]
+    todo = [i for i, u in enumerate(units) if u.ref in ("line", "joined", "table") and rare & _terms_cached(u.text)]
     if not todo:
         return units
     todo = sorted(todo, key=lambda i: -len(rare & _terms_cached(units[i].text)))[: cfg.max_line_embeddings]
