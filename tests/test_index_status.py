@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -145,7 +144,7 @@ def test_two_builds_started_together_both_finish_and_the_index_is_whole(tiny_cor
                                       stderr=subprocess.PIPE, text=True))
         time.sleep(0.05)
     results = [p.communicate(timeout=300) for p in procs]
-    for p, (out, err) in zip(procs, results):
+    for p, (_, err) in zip(procs, results, strict=True):
         assert p.returncode == 0, err
         assert "Traceback" not in err
     assert any("waiting for another build" in err for _, err in results)

@@ -306,7 +306,7 @@ def test_open_checks_cost_stat_calls_not_hashing(fake_ws):
     before = (gen / integrity.CACHE).read_text()
     idx = Index(fake_ws.paths.index)
     try:
-        idx.vectors, idx.sentence_vectors
+        assert idx.vectors.shape[0] == idx.size and idx.sentence_vectors.shape[1] == 64
         assert idx.passages([1, 2])
     finally:
         idx.close()
