@@ -26,6 +26,7 @@ from ncmec_qa import store
 from ncmec_qa.answering import NOT_ANSWERED
 from ncmec_qa.chunking import ChunkConfig, chunk_document
 from ncmec_qa.errors import IndexCorrupt, IndexMissing, IndexStale
+from ncmec_qa.generations import LOCK_FILES
 from ncmec_qa.ingest import load_document
 from ncmec_qa.manifest import manifest_hash
 from ncmec_qa.store import Index, current_generation
@@ -87,7 +88,7 @@ def test_layout_is_one_generation_behind_a_current_symlink(fake_ws):
     gens = [p for p in index_dir.iterdir() if p.name.startswith("gen-")]
     assert len(gens) == 1 and link.resolve() == gens[0].resolve()
     assert {"meta.json", "store.sqlite", "vectors.npy"} <= {p.name for p in gens[0].iterdir()}
-    assert not [p for p in index_dir.iterdir() if p.name.startswith(".")]
+    assert not [p for p in index_dir.iterdir() if p.name.startswith(".") and p.name not in LOCK_FILES]
 
 
 def test_index_holds_documents_passages_and_normalised_vectors(fake_ws, tiny_corpus):
@@ -222,7 +223,7 @@ def test_next_build_removes_leftovers_of_a_killed_build(fake_ws, tiny_corpus):
     entries = index_entries(index_dir)
     assert "current" in entries
     assert [e for e in entries if e.startswith("gen-")] == [current_generation(index_dir).name]
-    assert not [e for e in entries if e.startswith(".")]
+    assert not [e for e in entries if e.startswith(".") and e not in LOCK_FILES]
 
 
 # -- corrupt and missing indexes --------------------------------------------------------------------

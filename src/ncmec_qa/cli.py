@@ -160,48 +160,6 @@ def index_build(obj: Context, full, model, as_json):
         raise NcmecQaError("nothing could be indexed: every document failed (see the lines above)")
 
 
-@index.command("status")
-@json_option
-@click.pass_obj
-@handle_errors
-def index_status(obj: Context, as_json):
-    """What is indexed, with which model, and whether it is stale against the manifest."""
-    ws = obj.workspace()
-    meta = ws.index.meta
-    stale = ws.staleness()
-    info = {
-        "path": str(ws.index.path),
-        "model": meta.get("model"),
-        "dimension": meta.get("dimension"),
-        "built_at": meta.get("built_at"),
-        "counts": meta.get("counts"),
-        "vector_index": meta.get("vector_index"),
-        "manifest_hash": meta.get("manifest_hash"),
-        "stale": bool(stale),
-        "stale_reason": stale,
-        "failures": meta.get("failures", []),
-        "encoder": meta.get("encoder"),
-    }
-    if as_json:
-        emit_json(info)
-        return
-    c = meta.get("counts", {})
-    click.echo(f"index:     {info['path']}")
-    click.echo(f"built:     {info['built_at']}")
-    click.echo(f"model:     {info['model']} ({info['dimension']} dimensions)")
-    click.echo(f"contents:  {c.get('documents')} documents, {c.get('passages')} passages, {c.get('sentences')} sentences")
-    click.echo(f"vectors:   {(info['vector_index'] or {}).get('type', 'flat')}")
-    enc = info["encoder"] or {}
-    if enc.get("files"):
-        agree = ", ".join(f"{p} min cosine {f['min_cosine']} (needs {f['threshold']})" for p, f in enc["files"].items())
-        click.echo(f"encoder:   ONNX, queries use {enc.get('query') or 'the model (no usable encoder)'}; {agree}")
-    else:
-        click.echo("encoder:   none: queries load the embedding model (sentence-transformers)")
-    for f in info["failures"]:
-        click.echo(f"failed:    {f['file']}: {f['reason']}")
-    click.echo(f"status:    {'STALE: ' + stale if stale else 'up to date with ' + str(ws.paths.manifest)}")
-
-
 @index.command("path")
 @click.pass_obj
 @handle_errors
@@ -374,7 +332,7 @@ def _register_extensions() -> None:
     """Command groups that live in their own modules."""
     import importlib
 
-    for name in ("cli_corpus", "cli_verify", "cli_train"):
+    for name in ("cli_corpus", "cli_verify", "cli_train", "cli_index"):
         try:
             mod = importlib.import_module(f"ncmec_qa.{name}")
         except ModuleNotFoundError as e:

@@ -38,3 +38,7 @@ class IndexCorrupt(IndexError_):
 
 class IndexStale(IndexError_):
     pass
+
+
+class IndexBusy(IndexError_):
+    """Another build holds the index folder's build lock (the current index is left as it was)."""

@@ -44,27 +44,37 @@ def export_for_index(model_path: Path, folder: Path, sample_texts: Sequence[str]
                      previous: Path | None, previous_meta: dict[str, Any] | None,
                      log: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
     """Write `folder/encoder/` and return the meta.json entry for it ({} when it failed)."""
-    from .onnx_encoder import export_onnx
+    from .integrity import encoder_files, file_problems
 
     out = folder / ENCODER_DIR
     if previous is not None and previous_meta and (previous / ENCODER_DIR).is_dir() \
             and previous_meta.get("model_path") == str(model_path):
         shutil.copytree(previous / ENCODER_DIR, out, copy_function=os.link)
-        files = previous_meta.get("files") or {}
-        if files and all((out / f["file"]).is_file() and (out / f["file"]).stat().st_size == f["bytes"]
-                         for f in files.values()):
-            # the same files, checked against the same model when they were made: keep that verdict
+        # the same files byte for byte (sha256 as exported), checked against the same model when they were
+        # made: keep that verdict. A damaged copy is exported again, never passed on.
+        if (previous_meta.get("files") or {}) and not file_problems(
+                folder, encoder_files({"encoder": previous_meta}), use_cache=False, write_cache=False):
+            files = previous_meta["files"]
             usable = [p for p in (QUERY_PRECISION, "fp32", "int8") if files.get(p, {}).get("usable")]
             return {**previous_meta, "query": usable[0] if usable else None}
-    else:
-        log("exporting the query encoder to ONNX")
-        try:
-            _quiet_export(lambda: export_onnx(model_path, out, quantize=True))
-        except Exception as e:  # torch's exporter failing must not cost the index
-            shutil.rmtree(out, ignore_errors=True)
-            log(f"note: no ONNX query encoder ({type(e).__name__}: {e}); queries will load sentence-transformers")
-            return {}
+        shutil.rmtree(out, ignore_errors=True)
+        log("the previous index's ONNX encoder differs from its record; exporting it again")
+    if not _export(model_path, out, log):
+        return {}
     return validate_encoder_dir(out, model_path, sample_texts, reference, log)
+
+
+def _export(model_path: Path, out: Path, log: Callable[[str], None]) -> bool:
+    from .onnx_encoder import export_onnx
+
+    log("exporting the query encoder to ONNX")
+    try:
+        _quiet_export(lambda: export_onnx(model_path, out, quantize=True))
+    except Exception as e:  # torch's exporter failing must not cost the index
+        shutil.rmtree(out, ignore_errors=True)
+        log(f"note: no ONNX query encoder ({type(e).__name__}: {e}); queries will load sentence-transformers")
+        return False
+    return True
 
 
 def validate_encoder_dir(out: Path, model_path: Path, sample_texts: Sequence[str], reference: np.ndarray,
@@ -100,10 +110,13 @@ class OnnxQueryEmbedder:
     def __init__(self, gen: Path, entry: dict[str, Any]):
         from .onnx_encoder import OnnxEncoder
 
+        from .integrity import check, encoder_files, file_problems
+
         f = entry["files"][entry["query"]]
         path = gen / entry["dir"] / f["file"]
-        if path.stat().st_size != f["bytes"]:
-            raise OSError(f"{path} has changed since the index was built")
+        # the file queries use and the tokenizer, against their sha256 at export (cached by inode, size, mtime):
+        # damaged or bit-flipped weights load fine and embed nonsense, so they are an error, not a fallback
+        check(file_problems(gen, encoder_files({"encoder": entry}, only_query=True)))
         self.name = f"onnx:{entry['query']}"
         self._enc = OnnxEncoder(path, gen / entry["dir"] / "tokenizer.json", optimize=False)
         self.dimension = self._enc.dimension

@@ -1,158 +1,29 @@
-"""The index folder: passages, sentences and documents in SQLite (with an FTS5 lexical
-index), vectors in numpy + faiss, and a `meta.json` that describes the build.
+"""Reading an index generation: passages, sentences and documents in SQLite (with an FTS5 lexical
+index), vectors in numpy + faiss, and `meta.json`, checked at open against the build's integrity record.
 
-Layout: `<index>/current` is a symlink to a generation folder `<index>/gen-<id>/`
-holding `meta.json`, `store.sqlite`, `vectors.npy`, `sentence_vectors.npy` and, for large
-corpora, `vectors.faiss` (HNSW). A build
-writes a whole new generation and then swaps the symlink with one `rename`, so a
-reader sees the old index or the new one, never half of either; a build killed
-midway leaves the previous generation in use.
+(generations.py writes generations and makes them current.) A passage is handed out only if its text
+is its document's text at its offsets and that text is the one the build recorded: a forged or damaged
+quote is refused (IndexCorrupt, exit 3), never shown as verbatim.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import shutil
 import sqlite3
-import time
-import uuid
-from collections import Counter
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from . import integrity
 from .errors import IndexCorrupt, IndexMissing
+from .generations import (  # noqa: F401 (the write side, re-exported for the indexer and the tests)
+    CURRENT, FORMAT_VERSION, TABLES, StoredDocument, current_generation, current_name, prune, write_generation,
+)
 from .models import Passage, Sentence
-
-FORMAT_VERSION = 1
-CURRENT = "current"
-
-_SCHEMA = """
-CREATE TABLE documents (source_id TEXT PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL,
-                        format TEXT NOT NULL, text TEXT NOT NULL);
-CREATE TABLE passages (rowid INTEGER PRIMARY KEY, passage_id TEXT UNIQUE NOT NULL,
-                       source_id TEXT NOT NULL, file TEXT NOT NULL, start INTEGER NOT NULL,
-                       "end" INTEGER NOT NULL, section TEXT, page INTEGER, text TEXT NOT NULL,
-                       context TEXT NOT NULL);
-CREATE TABLE sentences (rowid INTEGER PRIMARY KEY, passage_rowid INTEGER NOT NULL, start INTEGER NOT NULL,
-                        "end" INTEGER NOT NULL, kind TEXT NOT NULL);
-CREATE TABLE terms (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
-CREATE INDEX sentences_by_passage ON sentences (passage_rowid);
-CREATE INDEX passages_by_source ON passages (source_id);
-CREATE VIRTUAL TABLE passages_fts USING fts5(text, context, content='passages', content_rowid='rowid',
-                                             tokenize='porter unicode61');
-"""
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    source_id: str
-    file: str
-    sha256: str
-    format: str
-    text: str
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_generation(
-    index_dir: Path,
-    meta: dict[str, Any],
-    documents: Sequence[StoredDocument],
-    passages: Sequence[Passage],
-    contexts: Sequence[str],
-    vectors: np.ndarray,
-    sentence_vectors: np.ndarray,
-    extras: Callable[[Path], dict[str, Any]] | None = None,
-) -> Path:
-    """Write a complete index generation and make it current atomically. Returns its folder.
-
-    `extras(folder)` may write more files into the generation before it is made current;
-    the dict it returns is merged into meta.json."""
-    assert len(passages) == len(contexts) == len(vectors)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    gen = index_dir / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    tmp = index_dir / f".tmp-{gen.name}"
-    tmp.mkdir()
-    try:
-        db = sqlite3.connect(tmp / "store.sqlite")
-        db.executescript(_SCHEMA)
-        db.executemany(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?)",
-            [(d.source_id, d.file, d.sha256, d.format, d.text) for d in documents],
-        )
-        srow = 0
-        df: Counter[str] = Counter()
-        for i, (p, ctx) in enumerate(zip(passages, contexts), start=1):
-            db.execute(
-                "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (i, p.passage_id, p.source_id, p.file, p.start, p.end, p.section, p.page, p.text, ctx),
-            )
-            rows = [(srow + j, i, s.start, s.end, s.kind) for j, s in enumerate(p.sentences, start=1)]
-            db.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?)", rows)
-            srow += len(rows)
-            df.update(content_terms(p.text))
-        if srow != len(sentence_vectors):
-            raise ValueError(f"{srow} sentences but {len(sentence_vectors)} sentence vectors")
-        db.executemany("INSERT INTO terms VALUES (?, ?)", df.items())
-        db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
-        db.commit()
-        db.close()
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        np.save(tmp / "vectors.npy", vectors)
-        np.save(tmp / "sentence_vectors.npy", np.ascontiguousarray(sentence_vectors, dtype=np.float32))
-        from .vectors import build_vector_index
-
-        kind = build_vector_index(vectors, tmp, meta.get("vector_index") or {})
-        meta = {**meta, "format_version": FORMAT_VERSION, "vector_index": kind}
-        if extras is not None:
-            meta.update(extras(tmp))
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        for f in tmp.rglob("*"):
-            if f.is_file():
-                with open(f, "rb") as fh:
-                    os.fsync(fh.fileno())
-        _fsync_dir(tmp)
-        os.rename(tmp, gen)
-        link_tmp = index_dir / f".{CURRENT}-{uuid.uuid4().hex[:8]}"
-        os.symlink(gen.name, link_tmp)
-        os.replace(link_tmp, index_dir / CURRENT)
-        _fsync_dir(index_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    prune(index_dir)
-    return gen
-
-
-def prune(index_dir: Path) -> None:
-    """Remove generations and leftovers that `current` does not point to."""
-    keep = current_generation(index_dir)
-    for p in index_dir.iterdir():
-        if p.name.startswith(("gen-", ".tmp-gen-")) and (keep is None or p.resolve() != keep.resolve()):
-            shutil.rmtree(p, ignore_errors=True)
-        elif p.name.startswith(f".{CURRENT}-") and p.is_symlink():
-            p.unlink(missing_ok=True)
-
-
-def current_generation(index_dir: Path) -> Path | None:
-    link = index_dir / CURRENT
-    if not link.is_symlink() and not link.is_dir():
-        return None
-    target = link.resolve()
-    return target if target.is_dir() else None
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -187,37 +58,58 @@ class Index:
         if gen is None:
             raise IndexMissing(f"no index at {self.index_dir}: run `ncmec-qa index build` first")
         self.path = gen
+        self.generation = gen.name
         try:
-            self.meta: dict[str, Any] = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
+            meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise IndexCorrupt(f"index at {gen} has an unreadable meta.json ({e}); rebuild with `ncmec-qa index build`") from None
-        if self.meta.get("format_version") != FORMAT_VERSION:
+        if isinstance(meta, dict) and meta.get("format_version") != FORMAT_VERSION:
             raise IndexCorrupt(
-                f"index at {gen} has format version {self.meta.get('format_version')}, this ncmec-qa reads "
+                f"index at {gen} has format version {meta.get('format_version')}, this ncmec-qa reads "
                 f"{FORMAT_VERSION}; rebuild with `ncmec-qa index build`"
             )
+        integrity.check(integrity.meta_problems(gen, meta))
+        self.meta: dict[str, Any] = meta
         for name in ("store.sqlite", "vectors.npy", "sentence_vectors.npy"):
             if not (gen / name).is_file():
                 raise IndexCorrupt(f"index at {gen} is missing {name}; rebuild with `ncmec-qa index build`")
         try:
             self.db = sqlite3.connect(f"file:{gen / 'store.sqlite'}?mode=ro", uri=True, check_same_thread=False)
             n = self.db.execute("SELECT count(*) FROM passages").fetchone()[0]
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as e:
             raise IndexCorrupt(f"index at {gen}: store.sqlite is damaged ({e}); rebuild with `ncmec-qa index build`") from None
-        expected = self.meta.get("counts", {}).get("passages")
+        missing = [t for t in TABLES if t not in tables]
+        if missing:
+            raise IndexCorrupt(integrity.problem(gen / "store.sqlite", f"has no table {', '.join(missing)}"))
+        expected = self.meta["counts"].get("passages")
         if expected is not None and n != expected:
             raise IndexCorrupt(f"index at {gen}: {n} passages stored but meta.json says {expected}; rebuild it")
         self.size = n
+        self.recorded = self.meta.get(integrity.RECORD)  # None: built before integrity records
+        if self.recorded:
+            files = integrity.recorded_files(self.meta)
+            integrity.check(integrity.file_problems(gen, {k: v for k, v in files.items() if k == "store.sqlite"}))
+        self._texts: dict[str, str | None] = {}
 
     # -- vectors -------------------------------------------------------------------------
     def _array(self, name: str, rows: int, what: str) -> np.ndarray:
-        """A memory-mapped .npy of the generation, checked to have one row per `what`."""
+        """A memory-mapped .npy of the generation, checked to have one row per `what` and (when the build
+        recorded it) the recorded shape, dtype and sha256; finite values are part of the sha256's promise."""
         try:
             v = np.load(self.path / name, mmap_mode="r")
         except (OSError, ValueError) as e:
             raise IndexCorrupt(f"index at {self.path}: {name} is damaged ({e}); rebuild it") from None
         if v.ndim != 2 or v.shape[0] != rows:
             raise IndexCorrupt(f"index at {self.path}: {v.shape[0]} rows in {name} for {rows} {what}; rebuild it")
+        if v.dtype != np.float32 or v.shape[1] != self.meta["dimension"]:
+            raise IndexCorrupt(integrity.problem(self.path / name, f"holds {v.dtype} rows of {v.shape[1]}, "
+                                                 f"meta.json says float32 rows of {self.meta['dimension']}"))
+        rec = (self.recorded or {}).get("files", {}).get(name)
+        if rec:
+            integrity.check(integrity.file_problems(self.path, {name: rec}))
+        elif not np.isfinite(v).all():
+            raise IndexCorrupt(integrity.problem(self.path / name, "holds NaN or infinite values"))
         return v
 
     @cached_property
@@ -311,9 +203,18 @@ class Index:
             f'SELECT rowid, passage_id, source_id, file, start, "end", section, page, text FROM passages WHERE rowid IN ({marks})',
             ids,
         ):
+            self._check_passage(pid, sid, s, e, text, sents.get(rid, []))
             sentences = tuple(Sentence(a, z, text[a - s : z - s], k, row) for a, z, k, row in sents.get(rid, []))
             out[rid] = Passage(pid, sid, file, s, e, text, section or "", page, sentences)
         return out
+
+    def _check_passage(self, pid: str, sid: str, start: int, end: int, text: str, sents) -> None:
+        """A passage is its document's text at its offsets, and its sentences lie inside it."""
+        doc = self.document_text(sid)
+        if doc is None or doc[start:end] != text or any(not start <= a <= z <= end for a, z, *_ in sents):
+            raise IndexCorrupt(integrity.problem(
+                self.path / "store.sqlite", f"passage {pid} is not the text of {sid} at its offsets {start}-{end} "
+                "(a forged or damaged quote; nothing from it is shown)"))
 
     def rowid_of(self, passage_id: str) -> int | None:
         r = self.db.execute("SELECT rowid FROM passages WHERE passage_id = ?", (passage_id,)).fetchone()
@@ -340,13 +241,21 @@ class Index:
         return [StoredDocument(*r) for r in self.db.execute("SELECT source_id, file, sha256, format, text FROM documents ORDER BY source_id")]
 
     def document_text(self, source_id: str) -> str | None:
-        r = self.db.execute("SELECT text FROM documents WHERE source_id = ?", (source_id,)).fetchone()
-        return r[0] if r else None
+        """A document's extracted text, checked once against the sha256 the build recorded for it."""
+        if source_id not in self._texts:
+            r = self.db.execute("SELECT text FROM documents WHERE source_id = ?", (source_id,)).fetchone()
+            text = r[0] if r else None
+            want = (self.recorded or {}).get("document_texts", {}).get(source_id)
+            if text is not None and want is not None and integrity.sha256_text(text) != want:
+                raise IndexCorrupt(integrity.problem(
+                    self.path / "store.sqlite", f"the text of document {source_id} differs from the build's record"))
+            self._texts[source_id] = text
+        return self._texts[source_id]
 
     def document_text_of_file(self, file: str) -> str | None:
         """The extracted text of the document the manifest records at `file`."""
-        r = self.db.execute("SELECT text FROM documents WHERE file = ?", (file,)).fetchone()
-        return r[0] if r else None
+        r = self.db.execute("SELECT source_id FROM documents WHERE file = ?", (file,)).fetchone()
+        return self.document_text(r[0]) if r else None
 
     def passage_rowids(self, source_id: str) -> list[int]:
         """The rowids of a document's passages, in index order."""

@@ -21,9 +21,10 @@ from .learn.shipped import Judgment, load_judgment
 from .manifest import Manifest, load_manifest, manifest_hash
 from .models import Answer, Hit, Source
 from .retrieval import RetrievalConfig, Retriever
-from .store import Index
+from .store import Index, current_name
 
 if TYPE_CHECKING:
+    from .index_health import DocIssue, VerifyReport
     from .indexer import BuildReport
 
 
@@ -56,16 +57,51 @@ class Workspace:
               progress_factory=None, embedder: Embedder | None = None, vector_params=None) -> "BuildReport":
         from .indexer import build_index
 
+        from .buildlock import build_lock
+
         embedder = embedder or make_embedder(self.model)
-        report = build_index(self.manifest, self.docs_dir, self.paths.index, embedder, self.chunking,
-                             full=full, log=log, progress_factory=progress_factory, vector_params=vector_params)
-        for name in ("index", "retriever", "_doc_texts", "_sources"):
-            self.__dict__.pop(name, None)
+        with build_lock(self.paths.index, log=log):  # a second build waits for this one, then reuses its work
+            report = build_index(self.manifest, self.docs_dir, self.paths.index, embedder, self.chunking,
+                                 full=full, log=log, progress_factory=progress_factory, vector_params=vector_params)
+        self._forget_index()
         return report
+
+    def _forget_index(self) -> None:
+        if "index" in self.__dict__:
+            self.index.close()
+        for name in ("index", "retriever", "query_embedder", "_doc_texts", "_sources"):
+            self.__dict__.pop(name, None)
+
+    def refresh(self) -> bool:
+        """Reload the index when a build made another generation current since it was opened (one readlink;
+        a long `ask -` session calls it before every question). True when it reloaded."""
+        if "index" not in self.__dict__:
+            return False
+        name = current_name(self.paths.index)
+        old = self.index.generation
+        if name is None or name == old:
+            return False
+        self._forget_index()
+        for name_ in ("manifest", "secondary_sources"):
+            self.__dict__.pop(name_, None)
+        self.notes.append(f"the index was rebuilt ({old} → {self.index.generation}); answering from the new one")
+        return True
 
     @cached_property
     def index(self) -> Index:
         return Index(self.paths.index)
+
+    def document_issues(self) -> list["DocIssue"]:
+        """Documents skipped, changed, drifted, missing, new or removed, by sha256 of the files (index status)."""
+        from .index_health import document_issues
+
+        return document_issues(self.manifest, self.docs_dir, self.index.meta)
+
+    def verify_index(self, documents: bool = True) -> "VerifyReport":
+        """Everything the build recorded, recomputed (index verify); with `documents`, the files on disk too."""
+        from .index_health import verify_generation
+
+        return verify_generation(self.paths.index, self.docs_dir if documents else None)
 
     def staleness(self) -> str | None:
         """One line saying why the index does not match the manifest or model, or None."""
@@ -127,16 +163,30 @@ class Workspace:
 
     def search(self, query: str, k: int = 10, sources: set[str] | None = None,
                exclude: set[str] | None = None) -> list[Hit]:
+        self.refresh()
         return self.retriever.search(query, k=k, sources=sources, exclude=exclude)
 
     def ask(self, question: str, k: int = 10, sources: set[str] | None = None,
             exclude: set[str] | None = None) -> Answer:
+        self.refresh()
         qv = self.embed_query(question)
         hits = self.retriever.search(question, k=k, sources=sources, exclude=exclude, qv=qv)
         learned = self.answering.selection == "learned"
-        return answer_question(question, hits, self.sources(), lambda p: self.retriever.sentence_cosines(qv, p),
-                               self.answering, models=self.models if learned else None, doc_text=self.document_text,
-                               terms=self.retriever.query_terms(question) if learned else None)
+        a = answer_question(question, hits, self.sources(), lambda p: self.retriever.sentence_cosines(qv, p),
+                            self.answering, models=self.models if learned else None, doc_text=self.document_text,
+                            terms=self.retriever.query_terms(question) if learned else None)
+        return self.mark_drift(a)
+
+    def mark_drift(self, a: Answer) -> Answer:
+        """An answer quoting a document indexed from a file that differs from the manifest's sha256 says so."""
+        from dataclasses import replace
+
+        from .index_health import drift_note
+
+        indexed = self.index.meta.get("documents") or {}
+        cited = dict.fromkeys(c.source.id for c in a.sources)
+        notes = [drift_note(sid) for sid in cited if indexed.get(sid) not in (None, self.sources()[sid].sha256)]
+        return replace(a, warnings=(*notes, *a.warnings)) if notes else a
 
     def document_text(self, source_id: str) -> str | None:
         """A document's extracted text (the text every offset refers to), read once per workspace."""
