@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 
 import click
 
 from .errors import NcmecQaError
 
-EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what the shell reports for a tool ended by SIGPIPE (`yes | head -1`)
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what the shell reports for a tool ended by SIGPIPE (`yes | head -1`)
 
 
 def silence_stdout() -> None:
