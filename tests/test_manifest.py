@@ -106,7 +106,8 @@ def test_sha256_file(tmp_path):
 # -- reading and writing ---------------------------------------------------------------------------
 
 def test_round_trip_keeps_every_field(tmp_path):
-    plain = source_from_dict({**RECORD, "id": "plain", "file": "plain.txt", "format": "text"})
+    # the record full_source supersedes is in the manifest: a reference to no record is refused on reading
+    plain = source_from_dict({**RECORD, "id": "widget-handbook-1", "file": "plain.txt", "format": "text"})
     m = Manifest(path=tmp_path / "corpus" / "sources.toml", sources=(full_source(), plain), documents="../docs")
     save_manifest(m)
     back = load_manifest(m.path)

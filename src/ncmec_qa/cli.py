@@ -15,6 +15,7 @@ from typing import Any, Callable
 import click
 
 from . import __version__
+from .cli_input import EXIT_BROKEN_PIPE, check_source_ids, nonempty, read_questions, silence_stdout
 from .errors import ExitStatus, NcmecQaError
 
 
@@ -57,6 +58,9 @@ def handle_errors(f: Callable) -> Callable:
             return f(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
+        except BrokenPipeError:  # the reader went away (`ask … | head -1`): stop quietly, as Unix tools do
+            silence_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
         except NcmecQaError as e:
             if obj and obj.traceback:
                 raise
@@ -170,7 +174,8 @@ def index_path(obj: Context):
 
 # -- search / ask --------------------------------------------------------------------------------
 def retrieval_options(f: Callable) -> Callable:
-    f = click.option("-k", "--top", "k", default=10, show_default=True, help="How many passages to retrieve.")(f)
+    f = click.option("-k", "--top", "k", default=10, show_default=True, type=click.IntRange(min=1),
+                     help="How many passages to retrieve (1 or more).")(f)
     f = click.option("--source", "sources", multiple=True, help="Only these source ids (repeatable).")(f)
     f = click.option("--exclude-source", "exclude", multiple=True, help="Never these source ids (repeatable).")(f)
     return f
@@ -200,7 +205,9 @@ def search(obj: Context, query, k, sources, exclude, mode, as_json):
     """Rank passages for QUERY."""
     from .retrieval import RetrievalConfig
 
+    nonempty(query, "query", "give the words to search for")
     ws = obj.workspace(retrieval=RetrievalConfig(mode=mode))
+    check_source_ids(ws, sources, exclude)
     _warn_stale(obj, ws)
     hits = ws.search(query, k=k, sources=set(sources) or None, exclude=set(exclude) or None)
     _flush_notes(obj, ws)
@@ -212,22 +219,6 @@ def search(obj: Context, query, k, sources, exclude, mode, as_json):
     if not hits:
         click.echo("No passages matched.")
     print_hits(stdout_console(), hits)
-
-
-def _questions(question: str | None):
-    """The one question given, or questions read line by line from stdin."""
-    if question and question != "-":
-        yield question
-        return
-    interactive = sys.stdin.isatty()
-    while True:
-        if interactive:
-            click.echo("question> ", nl=False, err=True)
-        line = sys.stdin.readline()
-        if not line:
-            return
-        if line.strip():
-            yield line.strip()
 
 
 @main.command()
@@ -253,7 +244,9 @@ def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json, cite_
     """
     from .answering import AnswerConfig
 
+    nonempty(question, "question", "give a QUESTION, or - to read one question per line from stdin")
     ws = obj.workspace(answering=AnswerConfig(threshold=min_confidence))
+    check_source_ids(ws, sources, exclude)
     _warn_stale(obj, ws)
     chosen = set(sources) or None
     if as_of:
@@ -268,7 +261,12 @@ def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json, cite_
         obj.log(f"as of {as_of}: {len(chosen)} of {len(ws.manifest.sources)} sources in force")
     many = not question or question == "-"
     console = None
-    for q in _questions(question):
+    bad_lines = 0
+    for q, bad in read_questions(question):
+        if bad:
+            click.echo(f"Error: {bad}", err=True)
+            bad_lines += 1
+            continue
         a = ws.ask(q, k=k, sources=chosen, exclude=set(exclude) or None)
         _flush_notes(obj, ws)
         if as_json:
@@ -294,11 +292,14 @@ def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json, cite_
 
             click.echo(export(a.sources, cite_format))
         sys.stdout.flush()
+    if bad_lines:  # every other question was answered; the exit status still says some input was refused
+        click.get_current_context().exit(int(ExitStatus.ERROR))
 
 
 @main.command("eval")
 @click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-k", "--top", "k", default=10, show_default=True, help="Passages retrieved per question.")
+@click.option("-k", "--top", "k", default=10, show_default=True, type=click.IntRange(min=1),
+              help="Passages retrieved per question (1 or more).")
 @json_option
 @click.pass_obj
 @handle_errors

@@ -9,6 +9,7 @@ import click
 
 from .citations import FORMATS
 from .cli import Context, handle_errors, json_option, retrieval_options, stdout_console
+from .cli_input import check_source_ids
 from .errors import ExitStatus, NcmecQaError
 
 # only tags that render.PlainConsole strips for pipes and files
@@ -101,9 +102,12 @@ def verify(obj: Context, claim, file_, k, sources, exclude, as_markdown, as_json
     from .citations import export
     from .verify import report_markdown, verdict_markdown, verify_article, verify_claim
 
+    if claim is not None and not claim.strip() and not file_:
+        raise NcmecQaError("the claim is empty; give a CLAIM, or --file ARTICLE")
     if bool(claim) == bool(file_):
         raise click.UsageError("give either a CLAIM or --file ARTICLE")
     ws = obj.workspace()
+    check_source_ids(ws, sources, exclude)
     msg = ws.staleness()
     if msg:
         click.echo(f"warning: {msg}", err=True)

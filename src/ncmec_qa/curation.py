@@ -41,7 +41,7 @@ def _listed_files(docs_dir: Path) -> Iterable[str]:
 
 
 def check_corpus(manifest: Manifest, docs_dir: Path) -> list[Problem]:
-    problems: list[Problem] = []
+    problems = [Problem("schema", p.source_id, "", p.message) for p in manifest.problems]  # types and forms of fields
     seen_files: dict[str, str] = {}
     seen_ids: set[str] = set()
     for s in manifest.sources:

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import ManifestError
+from .manifest_schema import REQUIRED, FieldProblem, check_document, check_record  # noqa: F401 (REQUIRED: curation)
 from .models import Source
 
 FORMAT_VERSION = 1
-REQUIRED = ("id", "file", "title", "publisher", "date", "format", "sha256")
 FORMATS = {
     ".md": "markdown",
     ".markdown": "markdown",
@@ -36,11 +36,24 @@ KINDS = ("primary", "secondary")
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 
 
+class ManifestInvalid(ManifestError):
+    """Every problem the schema found in a manifest, as one error (one line); `.problems` has them one by one."""
+
+    def __init__(self, path: Path | str, problems: Iterable[FieldProblem]):
+        self.path, self.problems = path, tuple(problems)
+        n = len(self.problems)
+        lines = "; ".join(p.message for p in self.problems)
+        fix = "fix it in the manifest" if n == 1 else "fix them in the manifest"
+        super().__init__(f"{path}: {lines if n == 1 else f'{n} problems: {lines}'}; {fix} "
+                         "(`ncmec-qa corpus check` lists every problem one per line)")
+
+
 @dataclass(frozen=True)
 class Manifest:
     path: Path
     sources: tuple[Source, ...]
     documents: str | None = None  # documents folder, relative to the manifest's folder
+    problems: tuple[FieldProblem, ...] = ()  # what the schema found, when read with strict=False
 
     def by_id(self) -> dict[str, Source]:
         return {s.id: s for s in self.sources}
@@ -84,35 +97,22 @@ def slugify(text: str) -> str:
 
 
 def source_from_dict(d: dict[str, Any], where: str = "", strict: bool = True) -> Source:
-    """A Source from a TOML table. Not strict: missing required fields become "" (for `corpus check`)."""
-    missing = [k for k in REQUIRED if not d.get(k)]
-    if missing and not strict:
-        d = {**{k: "" for k in missing}, **{k: v for k, v in d.items() if v}, "id": d.get("id") or where}
-    elif missing:
-        raise ManifestError(f"source {d.get('id') or where!s}: missing required field {missing[0]!r}")
-    kind = d.get("kind", "primary")
-    if kind not in KINDS:
-        raise ManifestError(f"source {d['id']}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    return Source(
-        id=str(d["id"]),
-        file=str(d["file"]),
-        title=str(d["title"]),
-        publisher=str(d["publisher"]),
-        date=str(d["date"]),
-        format=str(d["format"]),
-        sha256=str(d["sha256"]),
-        url=d.get("url") or None,
-        rights=d.get("rights") or None,
-        bytes=int(d["bytes"]) if d.get("bytes") is not None else None,
-        kind=kind,
-        edition=d.get("edition") or None,
-        supersedes=tuple(d.get("supersedes", ()) or ()),
-        superseded_by=d.get("superseded_by") or None,
-        retrieved_from=dict(d["retrieved_from"]) if d.get("retrieved_from") else None,
-    )
+    """A Source from a TOML table, checked against the schema (manifest_schema). `where` is its place ("#3").
+    Strict: any problem raises ManifestInvalid naming them all. Not strict: a bad or missing field is left
+    at its default ("" for a required one; `corpus check` reports those)."""
+    index = int(where[1:]) if re.fullmatch(r"#\d+", where or "") else 0
+    src, problems = check_record(d, index, require=strict)
+    if strict and problems:
+        raise ManifestError("; ".join(p.message for p in problems))
+    if src is None:
+        raise ManifestError(problems[0].message)
+    return src
 
 
 def load_manifest(path: Path, strict: bool = True) -> Manifest:
+    """Read and check a manifest. Strict (every command but `corpus check`): the types and forms of every field,
+    required fields, ids used twice and references to no record, all raised at once as one ManifestInvalid.
+    Not strict: the records that could be read, with the field problems in `Manifest.problems`."""
     path = Path(path)
     if not path.is_file():
         raise ManifestError(
@@ -122,13 +122,17 @@ def load_manifest(path: Path, strict: bool = True) -> Manifest:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ManifestError(f"{path}: not valid TOML: {e}") from e
+    except OSError as e:
+        raise ManifestError(f"{path}: cannot read the manifest: {e.strerror or e}") from e
     version = data.get("format_version", FORMAT_VERSION)
+    if type(version) is not int:
+        raise ManifestError(f"{path}: format_version must be the integer {FORMAT_VERSION}, not {version!r}")
     if version != FORMAT_VERSION:
         raise ManifestError(f"{path}: manifest format_version {version} is not supported (expected {FORMAT_VERSION})")
-    sources = tuple(
-        source_from_dict(d, where=f"#{i + 1}", strict=strict) for i, d in enumerate(data.get("source", []))
-    )
-    return Manifest(path=path, sources=sources, documents=data.get("documents"))
+    sources, documents, problems = check_document(data, require=strict, cross=strict)
+    if strict and problems:
+        raise ManifestInvalid(path, problems)
+    return Manifest(path=path, sources=tuple(sources), documents=documents, problems=tuple(problems))
 
 
 def validate_ids(sources: Iterable[Source]) -> list[str]:

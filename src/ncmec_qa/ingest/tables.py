@@ -68,19 +68,32 @@ def _is_scalar(v: Any) -> bool:
 class _Spans:
     """Where each value (and key) of a JSON text is, by the path of keys and indexes that leads to it."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, file: str = ""):
         from json_source_map import calculate
 
-        self.text = text
+        self.text, self.file = text, file
         self.map = calculate(text)
 
+    def _entry(self, path: list[str]):
+        """json-source-map names a key by its spelling in the file (escapes as written: `caf\\u00e9`, `\\"`),
+        not by its value: try the value, then its JSON spellings, segment by segment."""
+        pointer = ""
+        for k in path:
+            for spelling in dict.fromkeys((k, json.dumps(k)[1:-1], json.dumps(k, ensure_ascii=False)[1:-1])):
+                if f"{pointer}/{spelling}" in self.map:
+                    pointer = f"{pointer}/{spelling}"
+                    break
+            else:
+                raise LoadError(f"{self.file}: cannot locate the JSON key {k!r} in the text (unusual escapes?)")
+        return self.map[pointer]
+
     def value(self, path: list[str]) -> tuple[int, int]:
-        e = self.map["/" + "/".join(path) if path else ""]
+        e = self._entry(path)
         return e.value_start.position, e.value_end.position
 
     def field(self, path: list[str]) -> tuple[int, int]:
         """The key and its value (`"unit": "per 1,000"`), or the value alone for an array item."""
-        e = self.map["/" + "/".join(path)]
+        e = self._entry(path)
         start = e.key_start.position if e.key_start is not None else e.value_start.position
         return start, e.value_end.position
 
@@ -137,5 +150,5 @@ def load_json(data: bytes, source_id: str, file: str) -> Document:
     except json.JSONDecodeError as e:
         raise LoadError(f"{file}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
     blocks: list[Block] = []
-    _walk(value, [], _Spans(text), blocks)
+    _walk(value, [], _Spans(text, file), blocks)
     return Document(source_id, file, text, tuple(blocks), "json")
