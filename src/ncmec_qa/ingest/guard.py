@@ -69,7 +69,7 @@ def resolve_inside(docs_dir: Path, file: str) -> Path:
     try:
         p = (root / file).resolve()
     except (OSError, RuntimeError, ValueError) as e:  # a symlink loop, a NUL in the name
-        raise LoadError(f"{file}: cannot resolve the path: {e}", kind="outside") from None
+        raise LoadError(f"{file}: cannot resolve the path: {e}", kind="unreadable") from None
     if p == root or not p.is_relative_to(root):
         raise LoadError(f"{file}: {OUTSIDE} {root} (keep documents inside it; `file` is a path relative to it)",
                         kind="outside")
