@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import FAKE_MODEL, REPO, location_args, make_pdf, make_source, run_cli, write_tiny_corpus
+
 from ncmec_qa.chunking import ChunkConfig, chunk_document, pieces
 from ncmec_qa.errors import ExitStatus, LoadError
 from ncmec_qa.ingest import load_bytes
@@ -403,6 +403,7 @@ def test_a_table_line_far_longer_than_a_row_is_prose():
 @pytest.mark.slow
 def test_the_paragraph_limit_leaves_the_reference_corpus_unchanged():
     from conftest import REFERENCE_CORPUS, REPO_MANIFEST
+
     from ncmec_qa.manifest import load_manifest
 
     m = load_manifest(REPO_MANIFEST)
@@ -446,3 +447,18 @@ def test_a_document_that_became_unreadable_is_reported_as_dropped(fake_ws, tiny_
     assert not any("notes.txt" in w and "indexed as found" in w for w in out["warnings"])
     assert out["passages"] == before - len(notes)
     assert current_generation(fake_ws.paths.index) is not None
+
+
+def test_limits_can_be_set_from_the_environment(tmp_path):
+    from click.testing import CliRunner
+
+    from conftest import ENV_VARS
+    from ncmec_qa.cli import main
+
+    corpus = write_tiny_corpus(tmp_path, only=["tiny-notes", "tiny-pdf"])
+    env = {**{v: None for v in ENV_VARS}, "NCMEC_QA_MAX_PAGES": "1"}
+    r = CliRunner().invoke(main, [*location_args(corpus, tmp_path / "index"), "index", "build", "--model", FAKE_MODEL],
+                           env=env)
+    assert r.exit_code == 4, r.output
+    assert ("skipped audit.pdf: PDF has 2 pages, over the limit of 1 pages "
+            "(raise it with `ncmec-qa index build --max-pages`)") in r.stderr.splitlines()

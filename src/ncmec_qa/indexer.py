@@ -116,14 +116,15 @@ def _reusable(prev: StoredDocument | None, src: Source, digest: str, old: list |
             and prev.format == src.format and all(passage_context(src, p) == ctx for p, ctx, _, _ in old))
 
 
-def _read(src: Source, docs_dir: Path, limits: Limits, chunk_cfg: ChunkConfig, reusable: Callable[[str], bool]):
+def _read(src: Source, docs_dir: Path, limits: Limits, chunk_cfg: ChunkConfig, prev: StoredDocument | None,
+          old: list | None):
     """(sha256, None) when the stored passages can be kept, else (sha256, (document, passages)).
 
     The file is read once (confined, regular, within the size limit); loading and chunking stop
     at the time limit, chunking at the passage limit. Raises LoadError naming the file."""
     _, data = read_document(docs_dir, src.file, limits.max_file_bytes)
     digest = hashlib.sha256(data).hexdigest()
-    if reusable(digest):
+    if _reusable(prev, src, digest, old):
         return digest, None
     with time_limit(limits.max_seconds, src.file) as deadline:
         doc = load_bytes(data, src.id, src.file, src.format, limits)
@@ -183,8 +184,7 @@ def build_index(
     used: set[str] = set()
     for src in manifest.sources:
         try:
-            digest, doc = _read(src, docs_dir, limits, chunk_cfg,
-                                lambda d: _reusable(old_docs.get(src.id), src, d, old_passages.get(src.id)))
+            digest, doc = _read(src, docs_dir, limits, chunk_cfg, old_docs.get(src.id), old_passages.get(src.id))
         except LoadError as e:
             report.failures.append(_failure(src, e, old_passages.get(src.id)))
             continue
