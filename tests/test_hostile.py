@@ -462,3 +462,11 @@ def test_limits_can_be_set_from_the_environment(tmp_path):
     assert r.exit_code == 4, r.output
     assert ("skipped audit.pdf: PDF has 2 pages, over the limit of 1 pages "
             "(raise it with `ncmec-qa index build --max-pages`)") in r.stderr.splitlines()
+
+
+def test_corpus_check_quick_skips_loading_but_not_confinement(tmp_path):
+    manifest, docs = write_hostile_corpus(tmp_path)
+    r = run_cli(["--corpus", str(manifest), "--docs", str(docs), "corpus", "check", "--quick", "--json"])
+    kinds = {(p["source_id"], p["kind"]) for p in json.loads(r.stdout)["problems"]}
+    assert ("dotdot", "outside_folder") in kinds and ("fifo", "not_a_file") in kinds
+    assert ("latin1", "unreadable") not in kinds and r.exit_code == 1

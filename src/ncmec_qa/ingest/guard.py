@@ -30,8 +30,8 @@ class Limits:
     """Per-document ingest limits. A document over one is skipped, named with the limit and its option.
 
     Memory: a document of `max_file_bytes` is held as bytes and as decoded text while it is loaded,
-    and at most `max_passages` of its passages are kept (see docs/benchmarks-ingest.md for the peak
-    resident memory measured at these defaults)."""
+    and at most `max_passages` of its passages are kept (about 14 KB each while building): one
+    document at these defaults stays under about 530 MB (measured in docs/benchmarks-ingest.md)."""
 
     max_file_bytes: int = 100 * MB
     max_pages: int = 2000  # PDF pages
