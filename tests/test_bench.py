@@ -51,3 +51,20 @@ def test_latency_benchmark_runs_on_a_slice(reference_ws, tmp_path):
                     "### Embedding throughput", "### Vector index at scale"):
         assert heading in text, heading
     assert REFERENCE_CORPUS.is_dir() and REPO_MANIFEST.is_file()
+
+
+def test_ingest_benchmark_runs_on_a_slice(tmp_path):
+    out = tmp_path / "benchmarks-ingest.md"
+    r = subprocess.run([sys.executable, str(REPO / "bench" / "ingest.py"), "--sizes-mb", "0.05", "0.1", "0.2",
+                        "--big-mb", "0.2", "--chunk-sizes", "2000", "4000", "--no-reference", "--out", str(out)],
+                       capture_output=True, text=True, env=_env(), timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    text = out.read_text()
+    assert text.startswith("# Benchmark: ingest under the limits\n")
+    assert "Command: `python bench/ingest.py --sizes-mb 0.05 0.1 0.2 --big-mb 0.2" in text
+    for row in ("| baseline: one paragraph |", "| 0.2 MB single paragraph, default limits |",
+                "| 0.2 MB single token, default limits |", "| 0.2 MB ordinary text, default limits |",
+                "| 0.05 MB single paragraph, limits raised |", "| 0.2 MB ordinary text, limits raised |",
+                "| 2,000 characters |", "| 4,000 characters |"):
+        assert text.count(row) == 1, row
+    assert "Time per doubling: single paragraph: " in text and "largest peak RSS" in text

@@ -25,7 +25,7 @@ from conftest import (
 from ncmec_qa import store
 from ncmec_qa.answering import NOT_ANSWERED
 from ncmec_qa.chunking import ChunkConfig, chunk_document
-from ncmec_qa.errors import IndexCorrupt, IndexMissing, IndexStale
+from ncmec_qa.errors import ExitStatus, IndexCorrupt, IndexMissing, IndexStale
 from ncmec_qa.generations import LOCK_FILES
 from ncmec_qa.ingest import load_document
 from ncmec_qa.manifest import manifest_hash
@@ -469,7 +469,7 @@ def test_build_indexes_the_good_document_and_names_each_broken_one(tmp_path):
     corpus = broken_corpus(tmp_path, with_good=True)
     index_dir = tmp_path / "index"
     result = run_cli([*location_args(corpus, index_dir), "index", "build", "--model", FAKE_MODEL])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == ExitStatus.PARTIAL == 4, result.output
     assert "Traceback" not in result.output
     skipped = [ln for ln in result.stderr.splitlines() if ln.startswith("skipped ")]
     assert len(skipped) == len(BROKEN), result.stderr
@@ -491,7 +491,7 @@ def test_build_with_every_document_broken_fails_in_one_line(tmp_path):
     corpus = broken_corpus(tmp_path, with_good=False)
     index_dir = tmp_path / "index"
     result = run_cli([*location_args(corpus, index_dir), "index", "build", "--model", FAKE_MODEL])
-    assert result.exit_code != 0
+    assert result.exit_code == ExitStatus.BUILD_FAILED == 5
     assert "Traceback" not in result.output
     errors = [ln for ln in result.stderr.splitlines() if ln.startswith("Error:")]
     assert len(errors) == 1 and errors[0].startswith("Error: nothing could be indexed"), result.stderr
@@ -504,6 +504,7 @@ def test_every_document_broken_keeps_the_previous_index(fake_ws, tiny_corpus):
     for s in tiny_corpus.manifest().sources:
         (tiny_corpus.docs / s.file).write_bytes(b"")
     result = run_cli([*location_args(tiny_corpus, fake_ws.paths.index), "index", "build", "--model", FAKE_MODEL])
-    assert result.exit_code != 0 and "Error: nothing could be indexed" in result.stderr
+    assert result.exit_code == ExitStatus.BUILD_FAILED and "Error: nothing could be indexed" in result.stderr
+    assert "the current index is left as it was" in result.stderr
     assert current_generation(fake_ws.paths.index) == gen
     assert Index(fake_ws.paths.index).size == fake_ws.build_report.passages

@@ -10,6 +10,12 @@ passage each. A table printed as text (three or more lines in a row that each en
 as on the PDF pages of counts by company or country) is cut into its lines, each a unit of its
 own (kind "line"), packed into passages of at most `table_max_chars`: MiniLM reads a few rows
 under the document's title far better than a page of forty, and an answer can quote one row.
+
+A run of prose longer than `max_paragraph_chars` (a file that is one endless paragraph) is cut
+into pieces of at most that size, at a sentence end or a space where there is one, before
+sentence splitting, so the cost of chunking grows linearly with the text (pysbd's grows with
+the square of what it is given). A `Budget` (ingest.guard) stops a document that makes too
+many passages or takes too long.
 """
 
 from __future__ import annotations
@@ -17,8 +23,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import TYPE_CHECKING, Iterator
 
 from .models import Block, Document, Passage, Sentence
+
+if TYPE_CHECKING:
+    from .ingest.guard import Budget
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,9 @@ class ChunkConfig:
     # own (kind "line") and such lines pack into passages of at most `table_max_chars`.
     table_min_lines: int = 3
     table_max_chars: int = 250
+    # Prose runs longer than this are cut into pieces before sentence splitting (linear cost).
+    # The longest run in the reference corpus is 3,215 characters, so it is not cut.
+    max_paragraph_chars: int = 5000
 
 
 @lru_cache(maxsize=1)
@@ -74,6 +87,28 @@ def _split_long(text: str, s: int, e: int, limit: int) -> list[tuple[int, int]]:
 
 
 _SOFT_BREAK = re.compile(r"(?<!\n)\n(?!\n)")
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s")
+
+
+def pieces(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    """text[start:end] cut into consecutive spans of at most `limit` characters: at the last sentence
+    end (". ") in the second half of each window, else the last whitespace, else exactly at the limit.
+    The spans cover the range without gaps, so every offset stays exact."""
+    if limit <= 0 or end - start <= limit:
+        return [(start, end)]
+    out, a = [], start
+    while end - a > limit:
+        lo, hi = a + limit // 2, a + limit
+        cut = -1
+        for m in _SENTENCE_END.finditer(text, lo, hi):
+            cut = m.end()
+        if cut < 0:
+            ws = max(text.rfind(" ", lo, hi), text.rfind("\n", lo, hi))
+            cut = ws + 1 if ws >= 0 else hi
+        out.append((a, cut))
+        a = cut
+    out.append((a, end))
+    return out
 
 
 def split_sentences(text: str, start: int, end: int, limit: int = 400) -> list[tuple[int, int]]:
@@ -105,7 +140,7 @@ def split_sentences(text: str, start: int, end: int, limit: int = 400) -> list[t
 _TABLE_LINE = re.compile(r"^[^\n]{0,120}?(?:^|\s|\|)[$]?\d[\d,.]*%?(?:\s+[$]?\d[\d,.]*%?)*\s*\|?\s*$")
 
 
-def table_runs(text: str, start: int, end: int, min_lines: int) -> list[tuple[int, int, bool]]:
+def table_runs(text: str, start: int, end: int, min_lines: int, max_line: int = 1000) -> list[tuple[int, int, bool]]:
     """text[start:end] cut into (start, end, is_table) stretches: runs of `min_lines` or more
     consecutive lines that each end in figures are tables, the rest is prose."""
     lines: list[tuple[int, int, bool]] = []
@@ -113,7 +148,9 @@ def table_runs(text: str, start: int, end: int, min_lines: int) -> list[tuple[in
     while pos < end:
         nl = text.find("\n", pos, end)
         stop = end if nl < 0 else nl
-        lines.append((pos, stop, bool(text[pos:stop].strip()) and bool(_TABLE_LINE.match(text[pos:stop]))))
+        line = text[pos:stop]
+        # a line far longer than a table row is prose (and the pattern is costly on it)
+        lines.append((pos, stop, len(line) <= max_line and bool(line.strip()) and bool(_TABLE_LINE.match(line))))
         pos = stop + 1
     out: list[tuple[int, int, bool]] = []
     i = 0
@@ -134,20 +171,22 @@ def table_runs(text: str, start: int, end: int, min_lines: int) -> list[tuple[in
     return out
 
 
-def _units(doc: Document, cfg: ChunkConfig) -> list[tuple[int, int, Block]]:
-    units = []
+def _units(doc: Document, cfg: ChunkConfig, budget: "Budget | None" = None) -> Iterator[tuple[int, int, Block]]:
+    """The document's units in order, made as they are consumed (so a budget stops a long document early)."""
     for b in doc.blocks:
         if b.kind in ("heading", "row", "table_header"):
-            units.append((*_trim(doc.text, b.start, b.end), b))
+            yield (*_trim(doc.text, b.start, b.end), b)
             continue
-        for a, z, is_table in table_runs(doc.text, b.start, b.end, cfg.table_min_lines):
+        for a, z, is_table in table_runs(doc.text, b.start, b.end, cfg.table_min_lines, 4 * cfg.table_max_chars):
             if is_table:
                 s, e = _trim(doc.text, a, z)
                 if s < e:
-                    units.append((s, e, replace(b, start=s, end=e, kind="line")))
-            else:
-                units.extend((s, e, b) for s, e in split_sentences(doc.text, a, z, cfg.max_sentence_chars))
-    return units
+                    yield s, e, replace(b, start=s, end=e, kind="line")
+                continue
+            for pa, pz in pieces(doc.text, a, z, cfg.max_paragraph_chars):
+                if budget is not None:
+                    budget.check_time()
+                yield from ((s, e, b) for s, e in split_sentences(doc.text, pa, pz, cfg.max_sentence_chars))
 
 
 def _limit(unit: tuple[int, int, Block], cfg: ChunkConfig) -> int:
@@ -165,7 +204,8 @@ def _overlap_tail(group: list[tuple[int, int, Block]], next_end: int, limit: int
     return tail if len(tail) < len(group) else tail[1:]
 
 
-def chunk_document(doc: Document, cfg: ChunkConfig = ChunkConfig()) -> list[Passage]:
+def chunk_document(doc: Document, cfg: ChunkConfig = ChunkConfig(), budget: "Budget | None" = None) -> list[Passage]:
+    """The document's passages; `budget` (optional) raises LoadError past its passage or time limit."""
     passages: list[Passage] = []
     group: list[tuple[int, int, Block]] = []
 
@@ -188,9 +228,11 @@ def chunk_document(doc: Document, cfg: ChunkConfig = ChunkConfig()) -> list[Pass
                 sentences=sentences,
             )
         )
+        if budget is not None:
+            budget.check(len(passages))
 
     one_row_each = doc.format in ("csv", "json")
-    for unit in _units(doc, cfg):
+    for unit in _units(doc, cfg, budget):
         s, e, b = unit
         if group:
             gb = group[-1][2]

@@ -137,31 +137,6 @@ def _progress_factory(obj: Context):
     return factory
 
 
-@index.command("build")
-@click.option("--full", is_flag=True, help="Re-embed everything instead of reusing unchanged documents.")
-@click.option("--model", envvar="NCMEC_QA_MODEL", help="Embedding model: the bundled all-MiniLM-L6-v2 (default) or a local sentence-transformers folder. [env NCMEC_QA_MODEL]")
-@json_option
-@click.pass_obj
-@handle_errors
-def index_build(obj: Context, full, model, as_json):
-    """Index the documents the manifest lists (incremental by content hash)."""
-    ws = obj.workspace(model=model)
-    obj.log(f"indexing {len(ws.manifest.sources)} documents from {ws.docs_dir} into {ws.paths.index}")
-    report = ws.build(full=full, log=obj.log, progress_factory=_progress_factory(obj))
-    for f in report.failures:
-        click.echo(f"skipped {f.file}: {f.reason}", err=True)
-    for w in report.warnings:
-        obj.log(f"warning: {w}")
-    if as_json:
-        emit_json(report.to_dict())
-    else:
-        click.echo(
-            f"indexed {report.documents} documents, {report.passages} passages "
-            f"({report.embedded} embedded, {report.reused} reused, {report.dropped} dropped) "
-            f"in {report.seconds:.1f} s; {len(report.failures)} failed"
-        )
-    if report.documents == 0:
-        raise NcmecQaError("nothing could be indexed: every document failed (see the lines above)")
 
 
 @index.command("path")
@@ -333,7 +308,7 @@ def _register_extensions() -> None:
     """Command groups that live in their own modules."""
     import importlib
 
-    for name in ("cli_corpus", "cli_verify", "cli_train", "cli_index"):
+    for name in ("cli_build", "cli_corpus", "cli_verify", "cli_train", "cli_index"):
         try:
             mod = importlib.import_module(f"ncmec_qa.{name}")
         except ModuleNotFoundError as e:

@@ -136,17 +136,22 @@ def remove_cmd(obj: Context, source_id, as_json):
 
 
 @corpus.command("check")
+@click.option("--quick", is_flag=True, help="Do not extract each document's text: only where it is, its type, size "
+                                           "and hash (a file its loader cannot read is then not reported).")
 @json_option
 @click.pass_obj
 @handle_errors
-def check_cmd(obj: Context, as_json):
-    """Report every manifest problem at once; exit 0 when clean, 1 when problems were found."""
+def check_cmd(obj: Context, quick, as_json):
+    """Report every manifest problem at once; exit 0 when clean, 1 when problems were found.
+
+    Every document is read as `index build` reads it: inside the documents folder, a regular file,
+    within the size limit, and (unless --quick) loaded as its format."""
     from .curation import check_corpus
     from .manifest import load_manifest
 
     ws = obj.workspace()
     ws.__dict__["manifest"] = load_manifest(ws.paths.manifest, strict=False)
-    problems = check_corpus(ws.manifest, ws.docs_dir)
+    problems = check_corpus(ws.manifest, ws.docs_dir, load=not quick)
     if as_json:
         emit_json({"ok": not problems, "sources": len(ws.manifest.sources), "problems": [p.to_dict() for p in problems]})
     else:

@@ -1,12 +1,16 @@
 """Curating the corpus: adding and removing sources, and checking the manifest against the documents.
 
-`check_corpus` reports every problem in one pass (missing files, drift, missing
-metadata, unsupported formats, duplicate ids or files, unlisted files);
-`add_source` refuses exact duplicates and warns about near duplicates.
+`check_corpus` reports every problem in one pass (missing files, files outside the
+documents folder or not regular files, files over the size limit or that cannot be read
+as their format, drift, missing metadata, unsupported formats, duplicate ids or files,
+unlisted files): it reads and loads every document the way `index build` does.
+`add_source` keeps the copy inside the documents folder, refuses exact duplicates and
+warns about near duplicates.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from dataclasses import asdict, dataclass
@@ -15,7 +19,8 @@ from typing import Any, Iterable
 
 from .chunking import chunk_document
 from .errors import LoadError, ManifestError
-from .ingest import LOADERS, load_document
+from .ingest import LOADERS, load_bytes, load_document
+from .ingest.guard import OUTSIDE, Limits, check_regular, read_document, resolve_inside, time_limit
 from .manifest import FORMATS, REQUIRED, Manifest, detect_format, sha256_file, slugify, validate_ids
 from .models import Source
 
@@ -24,7 +29,9 @@ IGNORED_NAMES = {"sources.json", "README.md", ".drift"}
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # missing_file, drift, missing_metadata, unsupported_format, duplicate_id, duplicate_file, unlisted_file
+    # missing_file, outside_folder, not_a_file, over_limit, unreadable, drift, missing_metadata,
+    # unsupported_format, duplicate_id, duplicate_file, unlisted_file, dangling_reference, bad_id
+    kind: str
     source_id: str | None
     file: str
     message: str
@@ -40,7 +47,24 @@ def _listed_files(docs_dir: Path) -> Iterable[str]:
             yield rel.as_posix()
 
 
-def check_corpus(manifest: Manifest, docs_dir: Path) -> list[Problem]:
+_PROBLEM_OF = {"missing": "missing_file", "outside": "outside_folder", "not_regular": "not_a_file",
+               "limit": "over_limit", "unreadable": "unreadable", "parse": "unreadable"}
+
+
+def _read_problem(s: Source, docs_dir: Path, e: LoadError) -> Problem:
+    kind = _PROBLEM_OF.get(getattr(e, "kind", "parse"), "unreadable")
+    if kind == "missing_file":
+        msg = f"{s.file} is not in {docs_dir} (run `ncmec-qa corpus sync`)"
+    elif kind == "outside_folder":
+        msg = f"{s.id}: file {s.file} {OUTSIDE} {Path(docs_dir).resolve()}"
+    else:
+        msg = f"{s.id}: {e}"
+    return Problem(kind, s.id, s.file, msg)
+
+
+def check_corpus(manifest: Manifest, docs_dir: Path, limits: Limits = Limits(), load: bool = True) -> list[Problem]:
+    """Every problem of the manifest against the documents folder. `load`: also extract each document's
+    text (as the index build would), so a file that cannot be read as its format is reported."""
     problems = [Problem("schema", p.source_id, "", p.message) for p in manifest.problems]  # types and forms of fields
     seen_files: dict[str, str] = {}
     seen_ids: set[str] = set()
@@ -60,11 +84,19 @@ def check_corpus(manifest: Manifest, docs_dir: Path) -> list[Problem]:
                                     f"{s.id}: format {s.format!r} is not one of {', '.join(sorted(LOADERS))}"))
         if not s.file:  # reported above as missing metadata; there is no file to look at
             continue
-        path = docs_dir / s.file
-        if not path.is_file():
-            problems.append(Problem("missing_file", s.id, s.file, f"{s.file} is not in {docs_dir} (run `ncmec-qa corpus sync`)"))
+        try:
+            _, data = read_document(docs_dir, s.file, limits.max_file_bytes)
+        except LoadError as e:
+            problems.append(_read_problem(s, docs_dir, e))
             continue
-        digest = sha256_file(path)
+        digest = hashlib.sha256(data).hexdigest()
+        if load and s.format in LOADERS:
+            try:
+                with time_limit(limits.max_seconds, s.file):
+                    load_bytes(data, s.id, s.file, s.format, limits)
+            except LoadError as e:
+                problems.append(_read_problem(s, docs_dir, e))
+        del data
         if not s.sha256:
             problems.append(Problem("missing_metadata", s.id, s.file, f"{s.id}: no sha256 recorded (it is {digest})"))
         elif digest != s.sha256:
@@ -108,7 +140,8 @@ def near_duplicates(doc_path: Path, fmt: str, manifest: Manifest, docs_dir: Path
     out = []
     for s in manifest.sources:
         try:
-            other = load_document(docs_dir / s.file, s.id, s.file, s.format)
+            _, data = read_document(docs_dir, s.file, Limits().max_file_bytes)
+            other = load_bytes(data, s.id, s.file, s.format)
         except LoadError:
             continue
         theirs = {_norm_sentence(x.text) for p in chunk_document(other) for x in p.sentences}
@@ -151,7 +184,11 @@ def add_source(
         raise ManifestError(f"{name}: cannot tell the format from its name; pass --format ({', '.join(sorted(set(FORMATS.values())))})")
     if fmt not in LOADERS:
         raise ManifestError(f"{name}: unsupported format {fmt!r}")
-    target = docs_dir / name
+    try:
+        target = resolve_inside(docs_dir, name)
+    except LoadError:
+        raise ManifestError(f"{name}: {OUTSIDE} {Path(docs_dir).resolve()}; name the copy with a --file "
+                            "path inside it") from None
     if any(s.file == name for s in manifest.sources):
         raise ManifestError(f"{name}: the manifest already has a record for this file")
     # Everything that can be refused without the document is checked before it is copied in,
@@ -188,8 +225,12 @@ def add_source(
         url = url or path_or_url
     else:
         src = Path(path_or_url)
-        if not src.is_file():
+        if not src.exists():
             raise ManifestError(f"{src}: no such file")
+        try:
+            check_regular(src.resolve(), str(src), Limits().max_file_bytes)
+        except LoadError as e:
+            raise ManifestError(f"not added: {e}") from None
         digest = sha256_file(src)
         dup = next((s for s in manifest.sources if s.sha256 == digest), None)
         if dup:

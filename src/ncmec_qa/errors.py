@@ -10,6 +10,8 @@ class ExitStatus(IntEnum):
     FAILURE = 1  # a check found problems (contradicted claims, manifest problems)
     ERROR = 2  # bad input or configuration
     INDEX = 3  # missing, stale or corrupt index
+    PARTIAL = 4  # a build indexed some documents and skipped others (named on stderr and in --json)
+    BUILD_FAILED = 5  # no document could be indexed; the current index is left as it was
 
 
 class NcmecQaError(Exception):
@@ -21,7 +23,22 @@ class ManifestError(NcmecQaError):
 
 
 class LoadError(NcmecQaError):
-    """A document could not be turned into text; the message names the file and the reason."""
+    """A document could not be turned into text; the message names the file and the reason.
+
+    `kind` says which class of problem it is (for --json and reports): unreadable, missing,
+    outside (resolves outside the documents folder), not_regular (FIFO, device, directory),
+    limit (over one of the ingest limits), parse (the loader could not read it).
+    """
+
+    def __init__(self, message: str, kind: str = "parse"):
+        super().__init__(message)
+        self.kind = kind
+
+
+class BuildFailed(NcmecQaError):
+    """No document could be indexed; the current index is left as it was."""
+
+    exit_status = ExitStatus.BUILD_FAILED
 
 
 class IndexError_(NcmecQaError):

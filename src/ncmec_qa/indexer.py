@@ -2,12 +2,15 @@
 
 Incremental by content hash: a document whose sha256, chunking and model are unchanged
 keeps its passages and vectors from the current index; only new or changed documents
-are embedded, and removed ones are dropped. A file that cannot be read is reported by
-name and the rest is indexed.
+are embedded, and removed ones are dropped. A file that cannot be read, that lies outside
+the documents folder, is not a regular file or is over a limit (ingest.guard.Limits) is
+reported by name with its reason and the rest is indexed; a document of the previous index
+that can no longer be read is dropped from the new one, and its failure says so.
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
@@ -18,9 +21,10 @@ import numpy as np
 
 from .chunking import ChunkConfig, chunk_document
 from .embedding import Embedder, SentenceTransformerEmbedder
-from .errors import IndexCorrupt, IndexError_, LoadError
-from .ingest import load_document
-from .manifest import Manifest, manifest_hash, sha256_file
+from .errors import ExitStatus, IndexCorrupt, IndexError_, LoadError
+from .ingest import load_bytes
+from .ingest.guard import Budget, Limits, read_document, time_limit
+from .manifest import Manifest, manifest_hash
 from .models import Passage, Source
 from .store import Index, StoredDocument, current_generation, write_generation
 
@@ -30,6 +34,8 @@ class Failure:
     source_id: str
     file: str
     reason: str
+    kind: str = "parse"  # LoadError.kind: missing, unreadable, outside, not_regular, limit, parse
+    dropped_passages: int = 0  # passages the previous index held for it, not in the new one
 
 
 @dataclass
@@ -43,10 +49,20 @@ class BuildReport:
     failures: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    limits: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """OK when every document was indexed, PARTIAL when some were skipped, BUILD_FAILED when none was."""
+        if not self.documents:
+            return ExitStatus.BUILD_FAILED
+        return ExitStatus.PARTIAL if self.failures else ExitStatus.OK
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["seconds"] = round(self.seconds, 3)
+        d["skipped"] = [f.source_id for f in self.failures]
+        d["exit_status"] = int(self.exit_status)
         return d
 
 
@@ -100,6 +116,31 @@ def _reusable(prev: StoredDocument | None, src: Source, digest: str, old: list |
             and prev.format == src.format and all(passage_context(src, p) == ctx for p, ctx, _, _ in old))
 
 
+def _read(src: Source, docs_dir: Path, limits: Limits, chunk_cfg: ChunkConfig, prev: StoredDocument | None,
+          old: list | None):
+    """(sha256, None) when the stored passages can be kept, else (sha256, (document, passages)).
+
+    The file is read once (confined, regular, within the size limit); loading and chunking stop
+    at the time limit, chunking at the passage limit. Raises LoadError naming the file."""
+    _, data = read_document(docs_dir, src.file, limits.max_file_bytes)
+    digest = hashlib.sha256(data).hexdigest()
+    if _reusable(prev, src, digest, old):
+        return digest, None
+    with time_limit(limits.max_seconds, src.file) as deadline:
+        doc = load_bytes(data, src.id, src.file, src.format, limits)
+        del data
+        budget = Budget(src.file, limits.max_passages, deadline, limits.max_seconds)
+        return digest, (doc, chunk_document(doc, chunk_cfg, budget))
+
+
+def _failure(src: Source, e: LoadError, previous: list | None) -> Failure:
+    reason = str(e).removeprefix(f"{src.file}: ")
+    dropped = len(previous or ())
+    if dropped:
+        reason += f"; dropped from the index ({dropped} passages of the previous build are gone)"
+    return Failure(src.id, src.file, reason, getattr(e, "kind", "parse"), dropped)
+
+
 def _read_meta(gen: Path | None) -> dict[str, Any]:
     import json
 
@@ -120,9 +161,10 @@ def build_index(
     progress_factory: Callable[[int], Callable[[int], None]] | None = None,
     vector_params: dict[str, Any] | None = None,
     export_encoder: bool = True,
+    limits: Limits = Limits(),
 ) -> BuildReport:
     t0 = time.perf_counter()
-    report = BuildReport()
+    report = BuildReport(limits={**limits.to_dict(), "max_paragraph_chars": chunk_cfg.max_paragraph_chars})
     chunking = asdict(chunk_cfg)
     old_docs, old_passages = ({}, {}) if full else _previous(index_dir, embedder.name, chunking)
 
@@ -141,20 +183,16 @@ def build_index(
                 by_sentence.setdefault(s.text, row)
     used: set[str] = set()
     for src in manifest.sources:
-        path = docs_dir / src.file
         try:
-            digest = sha256_file(path)
-        except FileNotFoundError:
-            report.failures.append(Failure(src.id, src.file, f"file not found at {path} (run `ncmec-qa corpus sync`)"))
-            continue
-        except OSError as e:
-            report.failures.append(Failure(src.id, src.file, f"cannot read: {e.strerror or e}"))
+            digest, doc = _read(src, docs_dir, limits, chunk_cfg, old_docs.get(src.id), old_passages.get(src.id))
+        except LoadError as e:
+            report.failures.append(_failure(src, e, old_passages.get(src.id)))
             continue
         if digest != src.sha256:
             report.warnings.append(
                 f"{src.file}: sha256 differs from the manifest (drift); indexed as found — `ncmec-qa corpus check` explains"
             )
-        if _reusable(old_docs.get(src.id), src, digest, old_passages.get(src.id)):
+        if doc is None:  # unchanged: its passages and vectors are kept
             documents.append(old_docs[src.id])
             for p, ctx, v, sv in old_passages[src.id]:
                 passages.append(p)
@@ -164,13 +202,9 @@ def build_index(
                 used.add(p.passage_id)
                 report.reused += 1
             continue
-        try:
-            doc = load_document(path, src.id, src.file, src.format)
-        except LoadError as e:
-            report.failures.append(Failure(src.id, src.file, str(e).removeprefix(f"{src.file}: ")))
-            continue
+        doc, new_passages = doc
         documents.append(StoredDocument(src.id, src.file, digest, src.format, doc.text))
-        for p in chunk_document(doc, chunk_cfg):
+        for p in new_passages:
             passages.append(p)
             contexts.append(passage_context(src, p))
             old = by_input.get(embedding_input(contexts[-1], p.text))

@@ -1,6 +1,7 @@
 """Obtain the manifest's documents into a documents folder, from a mirror folder or over HTTP(S).
 
-Nothing is moved into place before its sha256 has been checked against the manifest:
+Every path stays inside its folder (symlinks resolved; see ingest.guard), and only regular
+files are hashed or copied. Nothing is moved into place before its sha256 has been checked against the manifest:
 bytes that differ from the record are kept aside in `<docs>/.drift/<file>` (status
 "drift") unless the caller accepts them (status "accepted"; see `apply_accepted`).
 """
@@ -82,12 +83,16 @@ def make_session(retries: int = 3) -> requests.Session:
     return s
 
 
-def _inside(root: Path, rel: str) -> Path:
-    """root/rel, refusing paths that would escape root (absolute paths, `..`)."""
-    p = (root / rel).resolve()
-    if not p.is_relative_to(root.resolve()):
-        raise SyncError(f"{rel}: file path leaves the folder {root}")
-    return p
+def _inside(root: Path, rel: str, what: str = "documents folder") -> Path:
+    """root/rel with symlinks resolved, refusing paths that would escape root (absolute paths, `..`,
+    a symlink out) with the same message as `index build` and `corpus check`."""
+    from .errors import LoadError
+    from .ingest.guard import resolve_inside
+
+    try:
+        return resolve_inside(root, rel)
+    except LoadError as e:
+        raise SyncError(str(e).replace("the documents folder", f"the {what}")) from None
 
 
 def _write_temp(target: Path, chunks: Iterable[bytes], limit: int | None, what: str) -> tuple[Path, str, int]:
@@ -135,7 +140,7 @@ def _obtain(src: Source, docs_dir: Path, mirror: Path | None, accept: bool, sess
     if local == src.sha256:
         return replace(res, status="ok", actual_sha256=local, path=target, bytes=target.stat().st_size)
     if mirror is not None:
-        origin = _inside(mirror, src.file)
+        origin = _inside(mirror, src.file, "mirror folder")
         if not origin.is_file():
             return replace(res, status="missing", reason=f"{src.file}: not in mirror folder {mirror}")
         with open(origin, "rb") as f:
@@ -212,7 +217,10 @@ def file_drift(manifest: Manifest, docs_dir: Path) -> list[tuple[Source, str, st
     """(source, recorded sha256, local sha256) for local files that differ; missing files are not listed."""
     out = []
     for s in manifest.sources:
-        p = Path(docs_dir) / s.file
+        try:
+            p = _inside(Path(docs_dir), s.file)
+        except SyncError:  # outside the documents folder: never read (`corpus check` names it)
+            continue
         if p.is_file():
             actual = sha256_file(p)
             if actual != s.sha256:

@@ -54,15 +54,18 @@ class Workspace:
 
     # -- index -------------------------------------------------------------------------------
     def build(self, full: bool = False, log: Callable[[str], None] = lambda m: None,
-              progress_factory=None, embedder: Embedder | None = None, vector_params=None) -> "BuildReport":
+              progress_factory=None, embedder: Embedder | None = None, vector_params=None,
+              limits=None) -> "BuildReport":
         from .indexer import build_index
+        from .ingest.guard import Limits
 
         from .buildlock import build_lock
 
         embedder = embedder or make_embedder(self.model)
         with build_lock(self.paths.index, log=log):  # a second build waits for this one, then reuses its work
             report = build_index(self.manifest, self.docs_dir, self.paths.index, embedder, self.chunking,
-                                 full=full, log=log, progress_factory=progress_factory, vector_params=vector_params)
+                                 full=full, log=log, progress_factory=progress_factory, vector_params=vector_params,
+                                 limits=limits or Limits())
         self._forget_index()
         return report
 

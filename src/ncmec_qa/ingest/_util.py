@@ -11,6 +11,8 @@ _WS = re.compile(r"\s+")
 
 
 def decode_utf8(data: bytes, file: str) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise LoadError(f"{file}: UTF-16 text (byte order mark {data[:2].hex()}); convert it to UTF-8 and add it again")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -8,6 +8,7 @@ section path. `<pre>` text is split at its blank lines.
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
@@ -39,7 +40,14 @@ class _Walker:
             self.b.add(text, self.section(), kind=kind)
 
     def walk(self, node: Tag) -> None:
-        for child in node.children:
+        """Depth first over the tree with a stack of its own (deeply nested HTML is valid HTML)."""
+        stack: list[tuple[Iterator, bool]] = [(iter(node.children), False)]  # (children, flush when done)
+        while stack:
+            child = next(stack[-1][0], None)
+            if child is None:
+                if stack.pop()[1]:
+                    self.flush()
+                continue
             if isinstance(child, Comment):
                 continue
             if isinstance(child, NavigableString):
@@ -72,10 +80,9 @@ class _Walker:
                     self.flush()
             elif name in BLOCKS:
                 self.flush()
-                self.walk(child)
-                self.flush()
+                stack.append((iter(child.children), True))
             else:
-                self.walk(child)
+                stack.append((iter(child.children), False))
 
 
 def load(data: bytes, source_id: str, file: str) -> Document:

@@ -149,6 +149,9 @@ def load_json(data: bytes, source_id: str, file: str) -> Document:
         value = json.loads(text)
     except json.JSONDecodeError as e:
         raise LoadError(f"{file}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+    if _is_scalar(value):
+        what = {bool: "true or false", type(None): "null", str: "a string"}.get(type(value), "a number")
+        raise LoadError(f"{file}: the JSON is a bare value ({what}), not an object or array of records")
     blocks: list[Block] = []
     _walk(value, [], _Spans(text, file), blocks)
     return Document(source_id, file, text, tuple(blocks), "json")
