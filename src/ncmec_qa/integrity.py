@@ -19,20 +19,13 @@ from typing import Any, Iterable
 import numpy as np
 
 from .errors import IndexCorrupt
+from .manifest import sha256_file  # noqa: F401  (re-exported: what integrity hashes files with)
 
 RECORD = "integrity"
 CACHE = ".verified.json"
 ARRAYS = ("vectors.npy", "sentence_vectors.npy")
 FIX = "rebuild with `ncmec-qa index build --full`"
 REQUIRED_META = {"format_version": int, "model": str, "dimension": int, "counts": dict, "documents": dict}
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def sha256_text(text: str) -> str:

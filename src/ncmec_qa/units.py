@@ -23,6 +23,8 @@ class UnitConfig:
     min_chars: int = 20  # shorter sentences are not units (unless joined, or a table row)
     max_join: int = 6  # sentences joined into one unit where pysbd cut a statement
     max_unit_chars: int = 700
+    api_elements: bool = True  # an API element's entry is one unit (answers); verify judges claims by its lines
+    list_items: bool = True  # a list item is also a unit of its own, read with its lead-in (answers)
 
 
 def _figures(text: str) -> list[Quantity]:
@@ -288,7 +290,7 @@ def passage_units(
     # An API element is one unit: its line, description, type and validation; a container element
     # (no type of its own) is read with the names of its children. Its lines are no units of their own.
     inside: set[int] = set()
-    for i, k in element_entries(sents):
+    for i, k in element_entries(sents) if cfg.api_elements else ():
         inside.update(range(i, k + 1))
         if i == 0 and p.start > 0 and k == len(sents) - 1:
             continue
@@ -373,7 +375,7 @@ def passage_units(
             hdr = next((x.text for x in sents if x.kind == "table_header"), "")
             out.append(unit(a, b, cos, hdr))
             continue
-        if j < i and _LIST_ITEM.match(text) and len(text) >= cfg.min_chars:
+        if cfg.list_items and j < i and _LIST_ITEM.match(text) and len(text) >= cfg.min_chars:
             # a list item is also a statement of its own ("(6) the term “provider” means …"), read with
             # its list's lead-in ("In sections 2258A through 2258E"), which is not spliced into it
             lead = next((x.text.strip() for x in reversed(sents[j:i]) if not _LIST_ITEM.match(x.text.strip())), "")

@@ -46,7 +46,9 @@ class VerifyConfig:
 
     @property
     def units(self) -> UnitConfig:
-        return UnitConfig(self.min_chars, self.max_join, self.max_unit_chars)
+        # claims are judged by the units of earlier releases: the answers' element and list-item units cost
+        # verdict accuracy on the training folds (0.438 → 0.403)
+        return UnitConfig(self.min_chars, self.max_join, self.max_unit_chars, api_elements=False, list_items=False)
 
 
 @dataclass(frozen=True)
