@@ -221,11 +221,11 @@ def test_ask_markdown_output(built):
     assert any(ln.startswith(f"> {KEEP_SENTENCE} [") for ln in result.stdout.splitlines())
 
 
-def test_ask_warns_on_a_stale_index_but_answers(built, tiny_corpus):
+def test_ask_warns_on_a_stale_index_answers_and_exits_3(built, tiny_corpus):
     args, _, _ = built
     tiny_corpus.add("tiny-extra", "extra.txt", b"An extra note about widget audits.\n", "text")
     result = run_cli([*args, "ask", KEEP_QUESTION, "--json"])
-    assert result.exit_code == 0
+    assert result.exit_code == 3  # ExitStatus.INDEX: the answer is printed, the status says it may be out of date
     assert result.stderr.startswith("warning: index is stale") and "ncmec-qa index build" in result.stderr
     assert json.loads(result.stdout)["answered"] is True
 

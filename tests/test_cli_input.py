@@ -39,8 +39,8 @@ def one_error_line(result) -> str:
     (["ask", "   "], "Error: the question is empty; give a QUESTION, or - to read one question per line from stdin"),
     (["search", ""], "Error: the query is empty; give the words to search for"),
     (["search", " \t"], "Error: the query is empty; give the words to search for"),
-    (["verify", ""], "Error: the claim is empty; give a CLAIM, or --file ARTICLE"),
-    (["verify", "  "], "Error: the claim is empty; give a CLAIM, or --file ARTICLE"),
+    (["verify", ""], "Error: the claim is empty; give a CLAIM, - to read one claim per line from stdin, or --file ARTICLE"),
+    (["verify", "  "], "Error: the claim is empty; give a CLAIM, - to read one claim per line from stdin, or --file ARTICLE"),
 ])
 def test_an_empty_argument_is_an_error_and_stdin_is_not_read(args, command, message):
     r = run_cli([*args, *command], input=KEEP_QUESTION + "\n")

@@ -155,8 +155,8 @@ def test_add_build_ask_remove_round_trip(tiny_corpus, tmp_path, gizmo):
         "edition": "first edition", "rights": "CC BY 4.0", "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
     }
-    shown = json.loads(cli([*args, "corpus", "show", "gizmo-depot", "--json"]).stdout)
-    assert shown["kind"] == "primary" and shown["sha256"] == records[-1]["sha256"]
+    shown = json.loads(cli([*args, "corpus", "show", "gizmo-depot", "--json"]).stdout)["source"]
+    assert shown["source_id"] == "gizmo-depot" and shown["kind"] == "primary" and shown["sha256"] == records[-1]["sha256"]
     assert check_problems(args) == []
 
     # The build embeds only the new document's passages.
@@ -224,7 +224,7 @@ def test_add_without_url_warns_that_sync_cannot_fetch_it(tiny_corpus, tmp_path, 
     assert r.stderr.strip().splitlines() == [
         "warning: no --url recorded: `corpus sync` will only be able to copy it from a mirror"]
     out = json.loads(r.stdout)
-    assert out["added"]["id"] == "gizmo-depot" and len(out["warnings"]) == 1
+    assert out["added"]["source_id"] == "gizmo-depot" and len(out["warnings"]) == 1
 
 
 def test_add_appends_to_a_hand_written_manifest_without_touching_its_lines(tiny_corpus, tmp_path, gizmo):
@@ -484,7 +484,7 @@ def test_check_reports_every_problem_class(tmp_path):
     r = cli(["--corpus", manifest, "corpus", "check", "--json"])
     assert r.exit_code == 1, r.output
     out = json.loads(r.stdout)
-    assert out["ok"] is False and out["sources"] == 6
+    assert out["ok"] is False and out["checked"] == 6
     assert {(p["kind"], p["source_id"], p["file"]) for p in out["problems"]} == EXPECTED_PROBLEMS
     assert len(out["problems"]) == len(EXPECTED_PROBLEMS)
     for p in out["problems"]:
@@ -520,7 +520,8 @@ def test_check_is_clean_on_the_reference_corpus():
     # the manifest's own `documents` setting points at the same folder
     r = cli(["--corpus", REPO_MANIFEST, "corpus", "check", "--json"])
     assert r.exit_code == 0, r.output
-    assert json.loads(r.stdout) == {"ok": True, "sources": 26, "problems": []}
+    assert json.loads(r.stdout) == {"schema_version": "1", "type": "corpus_check", "ok": True, "checked": 26,
+                                    "problems": []}
 
 
 def test_check_on_an_unreadable_manifest_is_one_line(tmp_path):
@@ -663,9 +664,10 @@ def test_ask_on_an_index_from_another_version_of_the_manifest(tiny_corpus, tmp_p
     assert cli([*args, *add_args(gizmo), "--url", "https://example.org/g"]).exit_code == 0
 
     r = cli([*args, "ask", GIZMO_Q])
-    assert r.exit_code == 0
+    assert r.exit_code == 3  # answered from the stale index, and the exit status says so
     assert str(tiny_corpus.manifest_path) in _stale_line(r)
     r = cli([*args, "ask", GIZMO_Q, "--json"])
+    assert r.exit_code == 3
     _stale_line(r)
     json.loads(r.stdout)  # stdout stays pure JSON
     status = json.loads(cli([*args, "index", "status", "--json"]).stdout)
@@ -687,7 +689,7 @@ def test_ask_on_an_index_built_from_a_different_manifest(tiny_corpus, tmp_path):
     index_dir = tmp_path / "index"
     build(["--corpus", other_manifest, "--index", index_dir])
     r = cli([*location_args(tiny_corpus, index_dir), "ask", "Do lamps need oil every evening?"])
-    assert r.exit_code == 0
+    assert r.exit_code == 3
     _stale_line(r)
     r = cli([*location_args(tiny_corpus, index_dir), "index", "status", "--json"])
     assert json.loads(r.stdout)["stale"] is True

@@ -255,7 +255,7 @@ def test_train_writes_the_four_models_deterministically_and_check_compares(built
     r = run_cli([*args, "train", "--data", str(data), "--out", str(out1), "--json"])
     assert r.exit_code == 0, r.output
     report = json.loads(r.stdout)
-    assert set(report) == {"questions", "claims"}
+    assert set(report) == {"schema_version", "type", "questions", "claims"} and report["type"] == "train"
     assert report["questions"]["abstainer"]["cv"]["answerable"] == 9
     assert report["claims"]["cv"]["claims"] == 9
     assert sorted(p.name for p in out1.iterdir()) == sorted(f"{n}.json" for n in MODEL_NAMES)

@@ -271,8 +271,9 @@ def test_cli_verify_file_report_formats(cli_built, tmp_path):
     )
     r = run_cli([*cli_built, "verify", "--file", str(art), "--json"])
     assert r.exit_code == 1
-    items = json.loads(r.stdout)
+    *items, summary = [json.loads(line) for line in r.stdout.splitlines()]  # JSON Lines, the summary last
     assert [d["verdict"] for d in items] == [CONTRADICTED, SUPPORTED]
+    assert summary["type"] == "summary" and summary["checked"] == 2 and summary["exit_status"] == 1
     r = run_cli([*cli_built, "verify", "--file", str(art), "--markdown", "--exclude-source", "tiny-pdf"])
     assert r.exit_code == 1
     lines = r.stdout.splitlines()
@@ -290,8 +291,8 @@ def test_cli_verify_file_report_formats(cli_built, tmp_path):
 def test_cli_verify_cite_format_and_usage_errors(cli_built):
     r = run_cli([*cli_built, "verify", "--cite-format", "bibtex", "The registry keeps every report for ninety days."])
     assert r.exit_code == 0 and "@misc{tiny-notes:" in r.stdout
-    r = run_cli([*cli_built, "verify"])
-    assert r.exit_code == 2 and "give either a CLAIM or --file" in r.stderr
+    r = run_cli([*cli_built, "verify", "A claim.", "--file", "-"])
+    assert r.exit_code == 2 and "give either a CLAIM or --file ARTICLE, not both" in r.stderr
 
 
 # -- the real corpus (slow) ----------------------------------------------------------------------
@@ -414,7 +415,8 @@ def test_cli_verify_seed_article_exits_by_contradictions(reference_index_ws):
         str(REFERENCE_CORPUS),
     ]
     r = run_cli([*args, "-q", "verify", "--file", str(SEED_FILE), "--exclude-source", SEED_ID, "--json"])
-    items = json.loads(r.stdout)
+    *items, summary = [json.loads(line) for line in r.stdout.splitlines()]
+    assert summary["type"] == "summary" and summary["checked"] == len(items)
     assert r.exit_code == (1 if any(d["verdict"] == CONTRADICTED for d in items) else 0)
     for d in items:
         for e in d["evidence"]:

@@ -7,15 +7,15 @@ non-zero exit code (see errors.ExitStatus); `--traceback` shows the detail.
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import click
 
 from . import __version__
 from .cli_input import EXIT_BROKEN_PIPE, check_source_ids, nonempty, read_questions, silence_stdout
+from .cli_output import emit_json, emit_line, exit_with, json_option, worst  # noqa: F401 (the commands' modules import them from here)
 from .errors import ExitStatus, NcmecQaError
 
 
@@ -78,14 +78,6 @@ def handle_errors(f: Callable) -> Callable:
     return wrapper
 
 
-def json_option(f: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
-
-
-def emit_json(obj: Any) -> None:
-    click.echo(json.dumps(obj, indent=2, ensure_ascii=False))
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ncmec-qa")
 @click.option("--corpus", envvar="NCMEC_QA_CORPUS", type=click.Path(path_type=Path),
@@ -140,11 +132,16 @@ def _progress_factory(obj: Context):
 
 
 @index.command("path")
+@json_option
 @click.pass_obj
 @handle_errors
-def index_path(obj: Context):
+def index_path(obj: Context, as_json):
     """Print where the index lives."""
-    click.echo(str(obj.workspace().paths.index))
+    where = str(obj.workspace().paths.index)
+    if as_json:
+        emit_json({"index": where}, "index_path")
+    else:
+        click.echo(where)
 
 
 # -- search / ask --------------------------------------------------------------------------------
@@ -156,10 +153,14 @@ def retrieval_options(f: Callable) -> Callable:
     return f
 
 
-def _warn_stale(obj: Context, ws) -> None:
+def _warn_stale(obj: Context, ws) -> ExitStatus:
+    """Warn (one line on stderr) when the index does not match the corpus or model; the run then ends with
+    exit status 3 after printing its results."""
     msg = ws.staleness()
     if msg:
         click.echo(f"warning: {msg}", err=True)
+        return ExitStatus.INDEX
+    return ExitStatus.OK
 
 
 def _flush_notes(obj: Context, ws) -> None:
@@ -183,17 +184,18 @@ def search(obj: Context, query, k, sources, exclude, mode, as_json):
     nonempty(query, "query", "give the words to search for")
     ws = obj.workspace(retrieval=RetrievalConfig(mode=mode))
     check_source_ids(ws, sources, exclude)
-    _warn_stale(obj, ws)
+    stale = _warn_stale(obj, ws)
     hits = ws.search(query, k=k, sources=set(sources) or None, exclude=set(exclude) or None)
     _flush_notes(obj, ws)
     if as_json:
-        emit_json({"query": query, "passages": [h.to_dict() for h in hits]})
-        return
-    from .render import print_hits
+        emit_json({"query": query, "passages": [h.to_dict() for h in hits]}, "search")
+    else:
+        from .render import print_hits
 
-    if not hits:
-        click.echo("No passages matched.")
-    print_hits(stdout_console(), hits)
+        if not hits:
+            click.echo("No passages matched.")
+        print_hits(stdout_console(), hits)
+    exit_with(stale)
 
 
 @main.command()
@@ -209,20 +211,25 @@ def search(obj: Context, query, k, sources, exclude, mode, as_json):
 @click.option("--as-of", "as_of", metavar="DATE",
               help="Answer from the editions in force on DATE (YYYY, YYYY-MM or YYYY-MM-DD): sources published "
                    "by then and not yet replaced (supersedes / superseded_by).")
+@click.option("--fail-on-abstain", is_flag=True,
+              help="Exit 1 when the answer abstains (with several questions: when any does).")
 @click.pass_obj
 @handle_errors
-def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json, cite_format, min_confidence, as_of):
+def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json, cite_format, min_confidence, as_of,
+        fail_on_abstain):
     """Answer QUESTION with cited, verbatim sentences from the corpus (or abstain).
 
     With no QUESTION (or -), read one question per line from stdin and answer each
-    from the same loaded index; with --json, one JSON object per line.
+    from the same loaded index; with --json, JSON Lines (one answer per line).
+    Exit status: 0 (also when it abstains, unless --fail-on-abstain: 1), 2 when a
+    stdin line was refused, 3 when the index is stale (the answers are still printed).
     """
     from .answering import AnswerConfig
 
     nonempty(question, "question", "give a QUESTION, or - to read one question per line from stdin")
     ws = obj.workspace(answering=AnswerConfig(threshold=min_confidence))
     check_source_ids(ws, sources, exclude)
-    _warn_stale(obj, ws)
+    stale = _warn_stale(obj, ws)
     chosen = set(sources) or None
     if as_of:
         from .editions import in_force, parse_date
@@ -236,7 +243,7 @@ def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json, cite_
         obj.log(f"as of {as_of}: {len(chosen)} of {len(ws.manifest.sources)} sources in force")
     many = not question or question == "-"
     console = None
-    bad_lines = 0
+    bad_lines = abstained = 0
     for q, bad in read_questions(question):
         if bad:
             click.echo(f"Error: {bad}", err=True)
@@ -244,13 +251,14 @@ def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json, cite_
             continue
         a = ws.ask(q, k=k, sources=chosen, exclude=set(exclude) or None)
         _flush_notes(obj, ws)
+        abstained += not a.answered
         if as_json:
             d = a.to_dict()
             if cite_format:
                 from .citations import export
 
                 d["export"] = {"format": cite_format, "text": export(a.sources, cite_format)}
-            click.echo(json.dumps(d, ensure_ascii=False, indent=None if many else 2))
+            (emit_line if many else emit_json)(d, "answer")
         elif as_markdown:
             from .render import answer_markdown
 
@@ -267,8 +275,9 @@ def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json, cite_
 
             click.echo(export(a.sources, cite_format))
         sys.stdout.flush()
-    if bad_lines:  # every other question was answered; the exit status still says some input was refused
-        click.get_current_context().exit(int(ExitStatus.ERROR))
+    # every other question was answered; the exit status still says some input was refused
+    exit_with(worst(stale, ExitStatus.ERROR if bad_lines else None,
+                    ExitStatus.FAILURE if fail_on_abstain and abstained else None))
 
 
 @main.command("eval")
@@ -283,12 +292,13 @@ def eval_cmd(obj: Context, questions, k, as_json):
     from .evaluation import evaluate, load_questions
 
     ws = obj.workspace()
-    _warn_stale(obj, ws)
+    stale = _warn_stale(obj, ws)
     kinds = {src.file: src.kind for src in ws.manifest.sources}
     rep = evaluate(load_questions(questions), lambda q: ws.ask(q, k=k), ws.index.document_text_of_file,
                    kind_of_file=lambda f: kinds.get(f, "primary"))
     if as_json:
-        emit_json(rep.to_dict())
+        emit_json(rep.to_dict(), "eval")
+        exit_with(stale)
         return
     n, u = rep.n_answerable, rep.n_unanswerable
     click.echo(f"answerable questions: {n}")
@@ -302,6 +312,7 @@ def eval_cmd(obj: Context, questions, k, as_json):
                f"duplicate quotes: {rep.duplicate_quotes}")
     click.echo(f"unanswerable questions: {u}")
     click.echo(f"  abstained: {rep.abstained_correct}/{u}")
+    exit_with(stale)
 
 
 def _register_extensions() -> None:

@@ -65,11 +65,11 @@ def index_build(obj: Context, full, model, max_file_mb, max_pages, max_paragraph
         obj.log(f"warning: {w}")
     if report.documents == 0:
         if as_json:
-            emit_json(report.to_dict())
+            emit_json(report.to_dict(), "index_build")
         what = "every document failed (see the lines above)" if report.failures else "the manifest lists no documents"
         raise BuildFailed(f"nothing could be indexed: {what}; the current index is left as it was")
     if as_json:
-        emit_json(report.to_dict())
+        emit_json(report.to_dict(), "index_build")
     else:
         skipped = f" (skipped: {', '.join(f.source_id for f in report.failures)})" if report.failures else ""
         click.echo(

@@ -10,6 +10,12 @@ from .cli import Context, emit_json, handle_errors, json_option
 from .errors import ExitStatus, NcmecQaError
 
 
+def source_json(s) -> dict:
+    """A manifest record as --json prints it: its `id` named `source_id`, as in every other document."""
+    d = s.to_dict()
+    return {"source_id": d.pop("id"), **d}
+
+
 @click.group()
 def corpus():
     """List, add, remove, check and sync the documents the manifest records."""
@@ -23,7 +29,7 @@ def list_cmd(obj: Context, as_json):
     """One line per source: id, date, format, kind and title."""
     ws = obj.workspace()
     if as_json:
-        emit_json([s.to_dict() for s in ws.manifest.sources])
+        emit_json({"sources": [source_json(s) for s in ws.manifest.sources]}, "corpus_list")
         return
     for s in ws.manifest.sources:
         flag = " (secondary)" if s.kind == "secondary" else ""
@@ -38,21 +44,25 @@ def list_cmd(obj: Context, as_json):
 def show_cmd(obj: Context, source_id, as_json):
     """Everything the manifest records about SOURCE_ID."""
     s = obj.workspace().manifest.get(source_id)
-    d = s.to_dict()
     if as_json:
-        emit_json(d)
+        emit_json({"source": source_json(s)}, "corpus_show")
         return
+    d = s.to_dict()
     for k, v in d.items():
         if v not in (None, [], ""):
             click.echo(f"{k + ':':15} {v}")
 
 
 @corpus.command("path")
+@json_option
 @click.pass_obj
 @handle_errors
-def path_cmd(obj: Context):
+def path_cmd(obj: Context, as_json):
     """Print where the manifest and the documents folder are."""
     ws = obj.workspace()
+    if as_json:
+        emit_json({"manifest": str(ws.paths.manifest), "documents": str(ws.docs_dir)}, "corpus_path")
+        return
     click.echo(f"manifest:  {ws.paths.manifest}")
     click.echo(f"documents: {ws.docs_dir}")
 
@@ -89,7 +99,7 @@ def add_cmd(obj: Context, path_or_url, title, publisher, date, url, rights, sour
     for w in res.warnings:
         click.echo(f"warning: {w}", err=True)
     if as_json:
-        emit_json({"added": res.source.to_dict(), "warnings": list(res.warnings)})
+        emit_json({"added": source_json(res.source), "warnings": list(res.warnings)}, "corpus_add")
     else:
         click.echo(f"added {res.source.id} ({res.source.file}, {res.source.format}); run `ncmec-qa index build` to index it")
 
@@ -130,7 +140,7 @@ def remove_cmd(obj: Context, source_id, as_json):
     ws = obj.workspace()
     save_manifest(remove_source(ws.manifest, source_id))
     if as_json:
-        emit_json({"removed": source_id})
+        emit_json({"removed": source_id}, "corpus_remove")
     else:
         click.echo(f"removed {source_id}; the document file was left in place. Run `ncmec-qa index build` to drop it from the index")
 
@@ -153,7 +163,8 @@ def check_cmd(obj: Context, quick, as_json):
     ws.__dict__["manifest"] = load_manifest(ws.paths.manifest, strict=False)
     problems = check_corpus(ws.manifest, ws.docs_dir, load=not quick)
     if as_json:
-        emit_json({"ok": not problems, "sources": len(ws.manifest.sources), "problems": [p.to_dict() for p in problems]})
+        emit_json({"ok": not problems, "checked": len(ws.manifest.sources), "problems": [p.to_dict() for p in problems]},
+                  "corpus_check")
     else:
         for p in problems:
             click.echo(f"{p.kind:18} {p.message}")
@@ -184,7 +195,7 @@ def sync_cmd(obj: Context, mirror, accept, timeout, retries, max_bytes, as_json)
     if accept and any(r.status == "accepted" for r in report.results):
         save_manifest(apply_accepted(ws.manifest, report))
     if as_json:
-        emit_json(report.to_dict())
+        emit_json(report.to_dict(), "corpus_sync")
     else:
         for r in report.results:
             if r.status not in ("ok", "copied", "downloaded"):

@@ -36,7 +36,7 @@ def index_status(obj: Context, as_json):
         "matches_corpus": not stale and not issues,
     }
     if as_json:
-        emit_json(info)
+        emit_json(info, "index_status")
     else:
         c = meta.get("counts", {})
         click.echo(f"index:     {info['path']}")
@@ -78,7 +78,7 @@ def index_verify(obj: Context, no_documents, as_json):
     ws = obj.workspace()
     rep = ws.verify_index(documents=not no_documents)
     if as_json:
-        emit_json(rep.to_dict())
+        emit_json(rep.to_dict(), "index_verify")
     else:
         for p in rep.problems:
             click.echo(p)

@@ -35,14 +35,23 @@ def check_source_ids(ws, sources=(), exclude=()) -> None:
                                    f"known ids: {', '.join(known) or '(none)'}")
 
 
+def read_article(path) -> str:
+    """An article's text from a file, or from stdin when the path is `-` (undecodable bytes replaced)."""
+    if str(path) == "-":
+        raw = getattr(sys.stdin, "buffer", None)
+        data = raw.read() if raw is not None else sys.stdin.read().encode("utf-8")
+        return data.decode("utf-8-sig", errors="replace")
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
 def nonempty(text: str | None, what: str, how: str) -> None:
     """An argument given as "" (or only spaces) is a mistake, never a request to read stdin."""
     if text is not None and not text.strip():
         raise NcmecQaError(f"the {what} is empty; {how}")
 
 
-def read_questions(question: str | None):
-    """The one question given, or questions read line by line from stdin: (question, None), or (None, the
+def read_questions(question: str | None, prompt: str = "question> "):
+    """The one question (or claim) given, or lines read one by one from stdin: (line, None), or (None, the
     one-line error) for a line that is not UTF-8 text, so that the session goes on with the next line."""
     if question and question != "-":
         yield question, None
@@ -52,7 +61,7 @@ def read_questions(question: str | None):
     n = 0
     while True:
         if interactive:
-            click.echo("question> ", nl=False, err=True)
+            click.echo(prompt, nl=False, err=True)
         line = raw.readline() if raw is not None else sys.stdin.readline()
         if not line:
             return

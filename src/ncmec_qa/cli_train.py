@@ -55,7 +55,7 @@ def train(obj: Context, data, out, check, as_json):
         paths = save_models(models, out)
         obj.log("wrote " + ", ".join(str(p) for p in paths))
     if as_json:
-        emit_json(report)
+        emit_json(report, "train")
     else:
         q, c = report["questions"]["abstainer"], report["claims"]["cv"]
         click.echo(f"abstention (cross-validated by group): AUC {q['cv_auc']:.3f}, threshold {q['cv']['threshold']:.2f}: "

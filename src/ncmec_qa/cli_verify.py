@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import shlex
+import sys
 from pathlib import Path
 
 import click
 
 from .citations import FORMATS
-from .cli import Context, handle_errors, json_option, retrieval_options, stdout_console
-from .cli_input import check_source_ids
+from .cli import Context, handle_errors, retrieval_options, stdout_console
+from .cli_input import check_source_ids, nonempty, read_article, read_questions
+from .cli_output import emit_json, exit_with, json_line, json_option, worst
 from .errors import ExitStatus, NcmecQaError
+from .schemas import document
 
 # only tags that render.PlainConsole strips for pipes and files
 _STYLE = {"supported": "cyan", "contradicted": "bold", "not_found": "yellow"}
@@ -70,13 +74,53 @@ def _print_report(console, report) -> None:
     console.print(report.summary(), highlight=False)
 
 
+class _Sink:
+    """Where the output goes: stdout as each piece is ready, or (with -o) the file, written once at the end."""
+
+    def __init__(self, obj: Context, output: Path | None):
+        self.obj, self.output, self.parts = obj, output, []
+
+    def add(self, text: str) -> None:
+        if self.output is None:
+            click.echo(text.rstrip("\n"))
+            sys.stdout.flush()
+        else:
+            self.parts.append(text.rstrip("\n"))
+
+    def close(self) -> None:
+        if self.output is not None and self.parts:
+            self.output.parent.mkdir(parents=True, exist_ok=True)
+            self.output.write_text("\n".join(self.parts) + "\n", encoding="utf-8")
+            self.obj.log(f"wrote {self.output}")
+
+
+def _verdict_json(v, cite_format) -> dict:
+    from .citations import export
+
+    d = v.to_dict()
+    if cite_format:
+        d["export"] = {"format": cite_format, "text": export(v.evidence, cite_format)}
+    return d
+
+
+def _summary_json(report, status: ExitStatus) -> dict:
+    return {"source": report.source or None, "checked": len(report.verdicts), "counts": report.counts(),
+            "ok": report.ok, "exit_status": int(status)}
+
+
+def _status(report, stale: ExitStatus, bad_lines: int, fail_on_not_found: bool) -> ExitStatus:
+    counts = report.counts()
+    failed = counts["contradicted"] or (fail_on_not_found and counts["not_found"])
+    return worst(stale, ExitStatus.ERROR if bad_lines else None, ExitStatus.FAILURE if failed else None)
+
+
 @click.command()
 @click.argument("claim", required=False)
 @click.option(
     "--file",
     "file_",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Check every claim sentence of this article (plain text or Markdown).",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
+    help="Check every claim sentence of this article (plain text or Markdown; - reads it from stdin).",
 )
 @retrieval_options
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print the verdict (or the report) as Markdown.")
@@ -84,6 +128,7 @@ def _print_report(console, report) -> None:
 @click.option("--cite-format", type=click.Choice(FORMATS), help="Also print the evidence as citations in this format.")
 @click.option("--pinpoints-only", is_flag=True,
               help="In a Markdown report, cite claims and evidence by offsets only, quoting no text.")
+@click.option("--fail-on-not-found", is_flag=True, help="Exit 1 also when a claim is not found in the corpus.")
 @click.option(
     "-o",
     "--output",
@@ -92,84 +137,92 @@ def _print_report(console, report) -> None:
 )
 @click.pass_obj
 @handle_errors
-def verify(obj: Context, claim, file_, k, sources, exclude, as_markdown, as_json, cite_format, pinpoints_only, output):
+def verify(obj: Context, claim, file_, k, sources, exclude, as_markdown, as_json, cite_format, pinpoints_only,
+           fail_on_not_found, output):
     """Check CLAIM (or every sentence of an article with --file) against the corpus.
 
     Each claim gets a verdict (supported, contradicted or not_found), a one-line reason and
-    the deciding sentences as verbatim, cited quotes. Exit status 1 when a claim is
-    contradicted, 0 otherwise.
+    the deciding sentences as verbatim, cited quotes. With no CLAIM (or -), check one claim
+    per line from stdin. With --json, one claim prints one document; stdin claims and
+    --file print JSON Lines, a verdict per claim and a last "summary" line with the counts.
+    Exit status 1 when a claim is contradicted (or, with --fail-on-not-found, not found),
+    2 when a stdin line was refused, 3 when the index is stale (verdicts still printed), else 0.
     """
     from .citations import export
-    from .verify import report_markdown, verdict_markdown, verify_article, verify_claim
+    from .verify import ArticleReport, report_markdown, verdict_markdown, verify_article, verify_claim
 
-    if claim is not None and not claim.strip() and not file_:
-        raise NcmecQaError("the claim is empty; give a CLAIM, or --file ARTICLE")
-    if bool(claim) == bool(file_):
-        raise click.UsageError("give either a CLAIM or --file ARTICLE")
+    nonempty(claim, "claim", "give a CLAIM, - to read one claim per line from stdin, or --file ARTICLE")
+    if claim and file_:
+        raise click.UsageError("give either a CLAIM or --file ARTICLE, not both")
     ws = obj.workspace()
     check_source_ids(ws, sources, exclude)
     msg = ws.staleness()
     if msg:
         click.echo(f"warning: {msg}", err=True)
+    stale = ExitStatus.INDEX if msg else ExitStatus.OK
     kw = dict(exclude=set(exclude) or None, sources=set(sources) or None, k=k)
-    out: list[str] = []
-    console = None
-    if claim:
+    sink = _Sink(obj, output)
+    if claim and claim != "-":
         v = verify_claim(ws, claim, **kw)
-        failed = v.verdict == "contradicted"
         if as_json:
-            d = v.to_dict()
-            if cite_format:
-                d["export"] = {"format": cite_format, "text": export(v.evidence, cite_format)}
-            import json
-
-            out.append(json.dumps(d, indent=2, ensure_ascii=False))
-        elif as_markdown:
-            out.append(verdict_markdown(v))
-        elif output is None:
-            console = stdout_console()
-            _print_verdict(console, v)
-        else:
-            out.append(verdict_markdown(v))
-        if cite_format and not as_json and v.evidence:
-            out.append(export(v.evidence, cite_format))
-    else:
-        text = file_.read_text(encoding="utf-8", errors="replace")
-
-        def progress(i: int, n: int) -> None:
-            obj.log(f"checked {i}/{n} claims")
-
-        report = verify_article(ws, text, source=str(file_), progress=None if obj.quiet else progress, **kw)
-        failed = not report.ok
-        if as_json:
-            import json
-
-            items = report.to_list()
-            if cite_format:
-                for d, v in zip(items, report.verdicts):
-                    d["export"] = {"format": cite_format, "text": export(v.evidence, cite_format)}
-            out.append(json.dumps(items, indent=2, ensure_ascii=False))
+            sink.add(json.dumps(document("verdict", _verdict_json(v, cite_format)), indent=2, ensure_ascii=False))
         elif as_markdown or output is not None:
-            flags = "--markdown --pinpoints-only" if pinpoints_only else "--markdown"
-            out.append(report_markdown(report, command=_command_line(file_, exclude, sources, k, flags, output),
-                                       article=text, pinpoints_only=pinpoints_only))
+            sink.add(verdict_markdown(v))
         else:
-            console = stdout_console()
-            _print_report(console, report)
-        if cite_format and not as_json:
-            cites = [c for v in report.verdicts for c in v.evidence]
-            if cites:
-                out.append(export(cites, cite_format))
-    if out:
-        text = "\n".join(s.rstrip("\n") for s in out) + "\n"
-        if output is not None:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8")
-            obj.log(f"wrote {output}")
-        else:
-            click.echo(text, nl=False)
-    if failed:
-        click.get_current_context().exit(int(ExitStatus.FAILURE))
+            _print_verdict(stdout_console(), v)
+        if cite_format and not as_json and v.evidence:
+            sink.add(export(v.evidence, cite_format))
+        sink.close()
+        exit_with(_status(ArticleReport((v,)), stale, 0, fail_on_not_found))
+        return
+    if not file_:  # claims, one per line from stdin: each printed as soon as it is checked
+        verdicts, bad_lines, console = [], 0, None
+        for line, bad in read_questions(None, prompt="claim> "):
+            if bad:
+                click.echo(f"Error: {bad}", err=True)
+                bad_lines += 1
+                continue
+            v = verify_claim(ws, line, **kw)
+            verdicts.append(v)
+            if as_json:
+                sink.add(json_line(_verdict_json(v, cite_format), "verdict"))
+            elif as_markdown or output is not None:
+                sink.add(verdict_markdown(v))
+            else:
+                console = console or stdout_console()
+                _print_verdict(console, v)
+                console.print()
+            if cite_format and not as_json and v.evidence:
+                sink.add(export(v.evidence, cite_format))
+        report = ArticleReport(tuple(verdicts), "")
+        status = _status(report, stale, bad_lines, fail_on_not_found)
+        sink.add(json_line(_summary_json(report, status), "summary") if as_json else report.summary())
+        sink.close()
+        exit_with(status)
+        return
+    text = read_article(file_)
+
+    def progress(i: int, n: int) -> None:
+        obj.log(f"checked {i}/{n} claims")
+
+    report = verify_article(ws, text, source=str(file_), progress=None if obj.quiet else progress, **kw)
+    status = _status(report, stale, 0, fail_on_not_found)
+    if as_json:
+        for v in report.verdicts:
+            sink.add(json_line(_verdict_json(v, cite_format), "verdict"))
+        sink.add(json_line(_summary_json(report, status), "summary"))
+    elif as_markdown or output is not None:
+        flags = "--markdown --pinpoints-only" if pinpoints_only else "--markdown"
+        sink.add(report_markdown(report, command=_command_line(file_, exclude, sources, k, flags, output),
+                                 article=text, pinpoints_only=pinpoints_only))
+    else:
+        _print_report(stdout_console(), report)
+    if cite_format and not as_json:
+        cites = [c for v in report.verdicts for c in v.evidence]
+        if cites:
+            sink.add(export(cites, cite_format))
+    sink.close()
+    exit_with(status)
 
 
 @click.command()
@@ -178,13 +231,15 @@ def verify(obj: Context, claim, file_, k, sources, exclude, as_markdown, as_json
     "--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True, help="Citation format."
 )
 @click.option("--quote", help="Cite only this verbatim part of the passage (whitespace may differ).")
+@json_option
 @click.pass_obj
 @handle_errors
-def cite(obj: Context, passage_ids, fmt, quote):
+def cite(obj: Context, passage_ids, fmt, quote, as_json):
     """Export a citation of PASSAGE_ID (as `search`/`ask`/`verify --json` give it): the source from
     the manifest, the pinpoint (page or section) and the quote.
 
     A span inside a passage ("source:start-end", the `start`/`end` of a quote) cites just that span.
+    With --json: each citation's fields, and the text in --format under "export".
     """
     from .citations import cite_passage, export
 
@@ -192,7 +247,10 @@ def cite(obj: Context, passage_ids, fmt, quote):
     if quote and len(passage_ids) > 1:
         raise NcmecQaError("--quote applies to one passage: give a single PASSAGE_ID with it")
     cs = [cite_passage(ws, pid, quote=quote, n=i) for i, pid in enumerate(passage_ids, start=1)]
-    click.echo(export(cs, fmt), nl=False)
+    if as_json:
+        emit_json({"citations": [c.to_dict() for c in cs], "export": {"format": fmt, "text": export(cs, fmt)}}, "cite")
+    else:
+        click.echo(export(cs, fmt), nl=False)
 
 
 def register(main: click.Group) -> None:
