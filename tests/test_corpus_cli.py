@@ -105,9 +105,9 @@ A borrowed gizmo goes back to the depot within eleven days, cleaned and oiled.
 GIZMO_Q = "When does the gizmo depot open every morning for registered borrowers?"
 
 
-def add_args(path, title="Gizmo Depot Rules", publisher="Depot Board", date="2024-03-01", *extra):
+def add_args(path, title="Gizmo Depot Rules", publisher="Depot Board", date="2024-03-01", *extra, rights="CC0"):
     out = ["corpus", "add", str(path)]
-    for opt, v in (("--title", title), ("--publisher", publisher), ("--date", date)):
+    for opt, v in (("--title", title), ("--publisher", publisher), ("--date", date), ("--rights", rights)):
         if v is not None:
             out += [opt, v]
     return [*out, *extra]
@@ -316,20 +316,27 @@ def test_a_document_sharing_one_sentence_in_five_is_not_a_near_duplicate(tiny_co
     assert r.exit_code == 0 and r.stderr == "", r.output
 
 
-@pytest.mark.parametrize("missing", ["title", "publisher", "date"])
-def test_add_needs_title_publisher_and_date(tiny_corpus, tmp_path, gizmo, missing):
+@pytest.mark.parametrize("missing", ["title", "publisher", "date", "rights"])
+def test_add_needs_title_publisher_date_and_rights(tiny_corpus, tmp_path, gizmo, missing):
     args = location_args(tiny_corpus, tmp_path / "index")
-    values = {"title": "T", "publisher": "P", "date": "2024", missing: None}
+    values = {"title": "T", "publisher": "P", "date": "2024", "rights": "CC0", missing: None}
     before = tiny_corpus.manifest_path.read_bytes()
-    line = one_error_line(cli([*args, *add_args(gizmo, values["title"], values["publisher"], values["date"])]))
-    assert line == f"Error: missing required metadata: --{missing}"
+    line = one_error_line(cli([*args, *add_args(gizmo, values["title"], values["publisher"], values["date"],
+                                                rights=values["rights"])]))
+    assert line == (f"Error: missing required metadata: --{missing} (`corpus check` requires it of every source); "
+                    "nothing was added")
     assert tiny_corpus.manifest_path.read_bytes() == before
     assert not (tiny_corpus.docs / gizmo.name).exists()
 
 
 @pytest.mark.parametrize("extra,expected", [
-    (["--date", "March 2024"], "--date must look like YYYY, YYYY-MM or YYYY-MM-DD, not 'March 2024'"),
-    (["--date", "2024-13"], "--date must look like YYYY, YYYY-MM or YYYY-MM-DD, not '2024-13'"),  # no 13th month
+    (["--date", "March 2024"], "--date must be a real date as YYYY, YYYY-MM or YYYY-MM-DD, not 'March 2024'"),
+    (["--date", "2024-13"], "--date must be a real date as YYYY, YYYY-MM or YYYY-MM-DD, not '2024-13'"),  # no 13th month
+    (["--date", "2026-13-45"], "--date must be a real date as YYYY, YYYY-MM or YYYY-MM-DD, not '2026-13-45'"),
+    (["--date", "2023-02-29"], "--date must be a real date as YYYY, YYYY-MM or YYYY-MM-DD, not '2023-02-29'"),
+    (["--author", "Robert Grimm"], '--author must list people as "Family, Given" (e.g. "Grimm, Robert"), '
+                                   "not 'Robert Grimm'"),
+    (["--url", "ftp://example.org/x"], "--url must be an http:// or https:// address, not 'ftp://example.org/x'"),
     (["--superseded-by", "no-such-source"], "superseded_by 'no-such-source', which is not in the manifest"),
     (["--id", "Not_An_Id"], "Not_An_Id: id must be lowercase letters, digits, '.' or '-'"),
     (["--id", "tiny-notes"], "id 'tiny-notes' is already in the manifest"),
@@ -777,3 +784,67 @@ def test_the_reference_manifest_flags_the_pre_2024_text_of_2258a():
     recs = {d["id"]: d for d in tomllib.loads(REPO_MANIFEST.read_text(encoding="utf-8"))["source"]}
     assert "REPORT Act" in recs["usc-18-2258a"]["superseded_by"]
     assert recs["seed-factually-2026"]["kind"] == "secondary"
+
+
+# -- librarian checks (issue 14): authors, dates and rights at add, remove --delete-file, hints -------------
+
+
+def test_add_records_authors_in_order_and_show_prints_them(tiny_corpus, tmp_path, gizmo):
+    args = location_args(tiny_corpus, tmp_path / "index")
+    r = cli([*args, *add_args(gizmo), "--url", "https://example.org/g", "--author", "Grimm, Robert",
+             "--author", "Stamos,   Alex", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["added"]["authors"] == ["Grimm, Robert", "Stamos, Alex"]
+    assert 'authors = ["Grimm, Robert", "Stamos, Alex"]' in tiny_corpus.manifest_path.read_text(encoding="utf-8")
+    assert load_manifest(tiny_corpus.manifest_path).get("gizmo-depot").authors == ("Grimm, Robert", "Stamos, Alex")
+    r = cli([*args, "corpus", "show", "gizmo-depot"])
+    assert "authors:        ['Grimm, Robert', 'Stamos, Alex']" in r.stdout
+
+
+def test_add_names_every_missing_option_at_once(tiny_corpus, tmp_path, gizmo):
+    args = location_args(tiny_corpus, tmp_path / "index")
+    before = tiny_corpus.manifest_path.read_bytes()
+    line = one_error_line(cli([*args, "corpus", "add", str(gizmo), "--title", "T"]))
+    assert line == ("Error: missing required metadata: --publisher, --date, --rights (`corpus check` requires them of "
+                    "every source); nothing was added")
+    assert tiny_corpus.manifest_path.read_bytes() == before and not (tiny_corpus.docs / gizmo.name).exists()
+
+
+def test_remove_names_the_file_left_behind_and_delete_file_deletes_it(tiny_corpus, tmp_path):
+    args = location_args(tiny_corpus, tmp_path / "index")
+    notes = tiny_corpus.docs / load_manifest(tiny_corpus.manifest_path).get("tiny-notes").file
+    r = cli([*args, "corpus", "remove", "tiny-notes"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith(f"removed tiny-notes; its file {notes} was left in place: delete it (or remove with "
+                               "--delete-file), else `corpus check` reports it as unlisted.")
+    assert notes.exists()
+    rel = notes.relative_to(tiny_corpus.docs).as_posix()
+    check = cli([*args, "corpus", "check", "--json"])
+    (unlisted,) = [p for p in json.loads(check.stdout)["problems"] if p["kind"] == "unlisted_file"]
+    assert unlisted["message"] == (f"{rel} is in the documents folder but no record names it: record it with "
+                                   f"`ncmec-qa corpus add {tiny_corpus.docs / rel} --file {rel}` (with --title, "
+                                   "--publisher, --date, --rights), or delete the file")
+    r = cli([*args, "corpus", "remove", "tiny-pdf", "--delete-file", "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["removed"] == "tiny-pdf" and d["deleted"] is True
+    assert not (tiny_corpus.docs / d["file"]).exists()
+    assert "tiny-pdf" not in load_manifest(tiny_corpus.manifest_path).by_id()
+
+
+def test_remove_delete_file_refuses_a_file_outside_the_folder(tiny_corpus, tmp_path):
+    """A record whose file resolves outside the documents folder is removed from nothing: no file is deleted."""
+    outside = tmp_path / "keep.txt"
+    outside.write_text("keep me\n")
+    (tiny_corpus.docs / "link.txt").symlink_to(outside)
+    m = load_manifest(tiny_corpus.manifest_path)
+    from dataclasses import replace as _replace
+
+    from ncmec_qa.manifest import save_manifest
+
+    save_manifest(m.with_sources([_replace(s, file="link.txt") if s.id == "tiny-notes" else s for s in m.sources]))
+    before = tiny_corpus.manifest_path.read_bytes()
+    line = one_error_line(cli([*location_args(tiny_corpus, tmp_path / "i"), "corpus", "remove", "tiny-notes",
+                               "--delete-file"]))
+    assert line.startswith("Error: link.txt: resolves outside the documents folder") and line.endswith("; not deleted")
+    assert outside.exists() and tiny_corpus.manifest_path.read_bytes() == before

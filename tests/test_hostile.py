@@ -232,7 +232,7 @@ def test_corpus_add_refuses_a_copy_named_outside_the_folder(tiny_corpus, tmp_pat
     new.write_bytes(b"A new note about gizmo audits in the autumn.\n")
     before = tiny_corpus.manifest_path.read_text()
     r = run_cli(["--corpus", str(tiny_corpus.manifest_path), "--docs", str(tiny_corpus.docs), "corpus", "add", str(new),
-                 "--title", "T", "--publisher", "P", "--date", "2024", "--file", "../../x.txt"])
+                 "--title", "T", "--publisher", "P", "--date", "2024", "--rights", "CC0", "--file", "../../x.txt"])
     assert r.exit_code == ExitStatus.ERROR
     assert r.stderr.strip().splitlines() == [
         f"Error: ../../x.txt: resolves outside the documents folder {tiny_corpus.docs.resolve()}; "
@@ -244,7 +244,7 @@ def test_corpus_add_refuses_a_copy_named_outside_the_folder(tiny_corpus, tmp_pat
 def test_corpus_add_refuses_a_fifo(tiny_corpus, tmp_path):
     os.mkfifo(tmp_path / "pipe.txt")
     r = run_cli(["--corpus", str(tiny_corpus.manifest_path), "--docs", str(tiny_corpus.docs), "corpus", "add",
-                 str(tmp_path / "pipe.txt"), "--title", "T", "--publisher", "P", "--date", "2024"])
+                 str(tmp_path / "pipe.txt"), "--title", "T", "--publisher", "P", "--date", "2024", "--rights", "CC0"])
     assert r.exit_code == 2 and "is a FIFO (named pipe), not a regular file" in r.stderr
 
 

@@ -55,6 +55,7 @@ CASES = {
     "search": (["search", "report ninety days", "--json"], None, 0, ["search"]),
     "verify": (["verify", SUPPORTED_CLAIM, "--json", "--cite-format", "ris"], None, 0, ["verdict"]),
     "cite": (["cite", "tiny-notes:39-87", "--json", "--format", "bibtex"], None, 0, ["cite"]),
+    "open": (["open", "tiny-notes:39-87", "--print", "--json"], None, 0, ["open"]),
     "eval": (["eval", "{questions}", "--json"], None, 0, ["eval"]),
     "index status": (["index", "status", "--json"], None, 0, ["index_status"]),
     "index verify": (["index", "verify", "--json"], None, 0, ["index_verify"]),
@@ -98,7 +99,8 @@ def test_corpus_add_and_remove_json_validate(tmp_path):
     assert added["type"] == "corpus_add" and added["added"]["source_id"] == "gizmo" and "id" not in added["added"]
     r = run_cli([*args, "corpus", "remove", "gizmo", "--json"])
     assert r.exit_code == 0, r.output
-    assert documents_of(r) == [{"schema_version": "1", "type": "corpus_remove", "removed": "gizmo"}]
+    assert documents_of(r) == [{"schema_version": "1", "type": "corpus_remove", "removed": "gizmo", "file": "gizmo.txt",
+                                "deleted": False}]
 
 
 def test_train_json_validates(built, tmp_path, monkeypatch):

@@ -113,7 +113,14 @@ def test_a_string_where_a_list_of_ids_is_expected_is_not_read_as_its_letters(tmp
     ("retrieved_from", "github", "retrieved_from must be a table (key = value pairs), not 'github'"),
     ("rights", Raw("2024-01-01"), "rights must be a string, not datetime.date(2024, 1, 1)"),
     ("sha", "0" * 64, "sha is not a field of a source (did you mean 'sha256'?)"),
-    ("colour", "red", ("colour is not a field of a source (known fields: id, file, title, publisher, date, format, "
+    ("authors", "Grimm, Robert", 'authors must be a list of "Family, Given" names, e.g. authors = '
+                                 "[\"Grimm, Robert\"], not 'Grimm, Robert'"),
+    ("authors", ["Robert Grimm"], 'authors must list people as "Family, Given" (e.g. "Grimm, Robert"), '
+                                  "not 'Robert Grimm'; an institution is the publisher, not an author"),
+    ("authors", ["Grimm, "], 'authors must list people as "Family, Given"'),
+    ("authors", ["Grimm, Robert, Jr"], 'authors must list people as "Family, Given"'),
+    ("authors", [3], "authors[0] must be a string, not 3"),
+    ("colour", "red", ("colour is not a field of a source (known fields: id, file, title, publisher, authors, date, format, "
                        "sha256, url, rights, bytes, kind, edition, supersedes, superseded_by, retrieved_from)")),
 ])
 def test_each_field_is_checked_by_type_and_form(tmp_path, field, value, message):
@@ -202,7 +209,8 @@ def test_the_reference_manifest_is_read_into_the_same_records_as_the_toml_says()
     data = tomllib.loads(REPO_MANIFEST.read_text(encoding="utf-8"))
     m = load_manifest(REPO_MANIFEST)
     assert m.problems == ()
-    expected = tuple(Source(**{**d, "supersedes": tuple(d.get("supersedes", ()))}) for d in data["source"])
+    expected = tuple(Source(**{**d, "supersedes": tuple(d.get("supersedes", ())),
+                               "authors": tuple(d.get("authors", ()))}) for d in data["source"])
     assert m.sources == expected
     assert m.documents == data["documents"]
 

@@ -1,8 +1,9 @@
-"""Citation export: a cited quote as BibTeX, CSL-JSON, RIS or Markdown, with its pinpoint.
+"""Citation export: a cited quote as BibTeX (pybtex), CSL-JSON, RIS (rispy), Markdown, APA or Chicago.
 
-Everything comes from the manifest's own record of the source (title, publisher, date, URL,
-edition) and from the passage (section path, page); the quote is the verbatim span, and the
-pinpoint is the page for paged documents and the section (a statute's "§2258A(h)") otherwise.
+Everything comes from the manifest's own record of the source (title, authors, publisher, date, URL,
+edition, superseded note) and from the passage (section path, page); the quote is the verbatim span,
+and the pinpoint is the page for paged documents and the section (a statute's "§2258A(h)") otherwise.
+APA and Chicago are rendered from the CSL-JSON item by citeproc-py (`citeproc_render`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, Sequence
 from .errors import NcmecQaError
 from .models import Citation, Passage, Source
 
-FORMATS = ("markdown", "bibtex", "csl-json", "ris")
+FORMATS = ("markdown", "bibtex", "csl-json", "ris", "apa", "chicago")
 
 
 class CitationError(NcmecQaError):
@@ -73,19 +74,38 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+# -- who wrote it, and whether it still stands ----------------------------------------------------
+
+
+def person(name: str) -> dict[str, str]:
+    """ "Grimm, Robert" as CSL's {"family": "Grimm", "given": "Robert"}."""
+    family, _, given = (x.strip() for x in name.partition(","))
+    return {"family": family, "given": given} if given else {"family": family}
+
+
+def superseded_note(s: Source) -> str:
+    """The manifest's `superseded_by` as a sentence for every format ("" when the text still stands)."""
+    ref = (s.superseded_by or "").strip()
+    if not ref:
+        return ""
+    return f"Superseded by {ref}." if re.fullmatch(r"[a-z0-9][a-z0-9.-]*", ref) else f"Superseded: {ref.rstrip('.')}."
+
+
+def _note(c: Citation, quote: str) -> str:
+    """Pinpoint, quote and superseded note, as one note (BibTeX `note`, CSL `note`)."""
+    where = pinpoint(c.passage)
+    return " ".join(x for x in ((f"{where}." if where else ""), f"Quote: {quote}", superseded_note(c.source)) if x)
+
+
 # -- formats -------------------------------------------------------------------------------------
 
-# BibTeX counts braces even after a backslash: "{" and "}" become commands with balanced braces
+# pybtex's writer encodes &, %, #, _ and ~ (latexcodec) and refuses unbalanced braces; the rest is escaped
+# here, braces as commands with balanced braces (BibTeX counts braces even after a backslash)
 _BIB_ESC = {
     "\\": r"\textbackslash{}",
     "{": r"\textbraceleft{}",
     "}": r"\textbraceright{}",
-    "&": r"\&",
-    "%": r"\%",
     "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
 }
 
@@ -94,17 +114,22 @@ def _bib(text: str) -> str:
     return "".join(_BIB_ESC.get(ch, ch) for ch in _one_line(text))
 
 
+_MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
+
+
 def to_bibtex(c: Citation) -> str:
+    """One BibTeX entry written by pybtex (authors as `author`, the note with pinpoint, quote, superseded)."""
+    from pybtex.database import BibliographyData, Entry, Person
+
     s = c.source
-    kind = source_type(s)
-    entry = {"report": "techreport", "webpage": "misc", "legislation": "misc", "dataset": "misc"}.get(kind, "misc")
+    entry = "techreport" if source_type(s) == "report" else "misc"
     dp = _date_parts(s.date)
-    fields: list[tuple[str, str]] = [("title", "{" + _bib(s.title) + "}")]
+    fields: list[tuple[str, str]] = [("title", "{" + _bib(s.title) + "}")]  # {…}: keeps its capitals
     fields.append(("institution" if entry == "techreport" else "publisher", _bib(s.publisher)))
     if dp:
         fields.append(("year", str(dp[0])))
     if len(dp) > 1:
-        fields.append(("month", ("jan feb mar apr may jun jul aug sep oct nov dec".split())[dp[1] - 1]))
+        fields.append(("month", _MONTHS[dp[1] - 1]))
     if s.date:
         fields.append(("date", _bib(s.date)))
     if s.edition:
@@ -113,17 +138,19 @@ def to_bibtex(c: Citation) -> str:
         fields.append(("pages", str(c.passage.page)))
     if s.url:
         fields.append(("url", s.url))
-    where = pinpoint(c.passage)
-    note = (f"{where}. " if where else "") + f"Quote: ``{_bib(c.quote)}''"
-    fields.append(("note", note))
+    fields.append(("note", _bib(_note(c, f"``{c.quote}''"))))
     fields.append(("annote", _bib(f"ncmec-qa passage {c.passage.passage_id}, characters {c.start}-{c.end}")))
-    body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields)  # title = {{…}} keeps its capitals
-    return f"@{entry}{{{cite_key(c)},\n{body}\n}}\n"
+    persons = {"author": [Person(_bib(a)) for a in s.authors]} if s.authors else None
+    data = BibliographyData(entries={cite_key(c): Entry(entry, fields=fields, persons=persons)})
+    return data.to_string("bibtex")
 
 
 def to_csl(c: Citation) -> dict[str, Any]:
     s = c.source
-    item: dict[str, Any] = {"id": cite_key(c), "type": source_type(s), "title": s.title, "publisher": s.publisher}
+    item: dict[str, Any] = {"id": cite_key(c), "type": source_type(s), "title": s.title}
+    if s.authors:
+        item["author"] = [person(a) for a in s.authors]
+    item["publisher"] = s.publisher
     dp = _date_parts(s.date)
     if dp:
         item["issued"] = {"date-parts": [dp]}
@@ -136,7 +163,7 @@ def to_csl(c: Citation) -> dict[str, Any]:
     if c.passage.section:
         item["section"] = c.passage.section
     where = pinpoint(c.passage)
-    item["note"] = (f"{where}. " if where else "") + f"Quote: “{_one_line(c.quote)}”"
+    item["note"] = _note(c, f"“{_one_line(c.quote)}”")
     item["custom"] = {
         "passage_id": c.passage.passage_id,
         "start": c.start,
@@ -145,6 +172,7 @@ def to_csl(c: Citation) -> dict[str, Any]:
         "source_id": s.id,
         "file": s.file,
         "pinpoint": where,
+        "superseded": superseded_note(s),
     }
     return item
 
@@ -156,32 +184,48 @@ def to_csl_json(cs: Sequence[Citation]) -> str:
 _RIS_TYPE = {"legislation": "STAT", "report": "RPRT", "webpage": "ELEC", "dataset": "DATA", "document": "GEN"}
 
 
-def to_ris(c: Citation) -> str:
+def _ris_record(c: Citation) -> dict[str, Any]:
+    """A record in rispy's field names (its writer puts them in RIS tags)."""
     s = c.source
-    lines = [
-        ("TY", _RIS_TYPE[source_type(s)]),
-        ("ID", cite_key(c)),
-        ("TI", _one_line(s.title)),
-        ("PB", _one_line(s.publisher)),
-    ]
+    rec: dict[str, Any] = {"type_of_reference": _RIS_TYPE[source_type(s)], "id": cite_key(c),
+                           "title": _one_line(s.title)}
+    if s.authors:
+        rec["authors"] = [_one_line(a) for a in s.authors]
+    rec["publisher"] = _one_line(s.publisher)
     dp = _date_parts(s.date)
     if dp:
-        lines.append(("PY", str(dp[0])))
+        rec["year"] = str(dp[0])
         mm, dd = (f"{dp[1]:02d}" if len(dp) > 1 else ""), (f"{dp[2]:02d}" if len(dp) > 2 else "")
-        lines.append(("DA", f"{dp[0]}/{mm}/{dd}/"))  # RIS: YYYY/MM/DD/other, empty parts kept
+        rec["date"] = f"{dp[0]}/{mm}/{dd}/"  # RIS: YYYY/MM/DD/other, empty parts kept
     if s.edition:
-        lines.append(("ET", _one_line(s.edition)))
+        rec["edition"] = _one_line(s.edition)
     if c.passage.page:
-        lines.append(("SP", str(c.passage.page)))
+        rec["start_page"] = str(c.passage.page)
     if s.url:
-        lines.append(("UR", s.url))
+        rec["urls"] = [s.url]
     where = pinpoint(c.passage)
-    if where:
-        lines.append(("N1", f"Pinpoint: {where}"))
-    lines.append(("N1", f"Quote: “{_one_line(c.quote)}”"))
-    lines.append(("N1", f"ncmec-qa passage {c.passage.passage_id}, characters {c.start}-{c.end}"))
-    lines.append(("ER", ""))
-    return "\n".join(f"{k}  - {v}".rstrip() if k == "ER" else f"{k}  - {v}" for k, v in lines) + "\n"
+    notes = [f"Pinpoint: {where}"] if where else []
+    notes.append(f"Quote: “{_one_line(c.quote)}”")
+    if s.superseded_by:
+        notes.append(superseded_note(s))
+    notes.append(f"ncmec-qa passage {c.passage.passage_id}, characters {c.start}-{c.end}")
+    rec["notes"] = notes
+    return rec
+
+
+def to_ris(c: Citation) -> str:
+    """One RIS record written by rispy (TY first, no numbered header line)."""
+    return ris_text([c])
+
+
+def ris_text(cs: Sequence[Citation]) -> str:
+    import rispy
+
+    class _Writer(rispy.RisWriter):
+        def set_header(self, count: int) -> str:
+            return ""  # rispy numbers records ("1."); RIS readers need none, and TY starts a record
+
+    return rispy.dumps([_ris_record(c) for c in cs], implementation=_Writer)
 
 
 def to_markdown(c: Citation) -> str:
@@ -193,15 +237,26 @@ def to_markdown(c: Citation) -> str:
     if where:
         bits.append(where)
     line = ", ".join(b.rstrip(".") for b in bits if b)
+    if s.authors:
+        line = " & ".join(s.authors) + ". " + line
     if s.url:
         line += f". <{s.url}>"
-    return f"> “{_one_line(c.quote)}”\n>\n> — {line} (`{c.passage.passage_id}`, characters {c.start}–{c.end})\n"
+    note = superseded_note(s)
+    tail = f"\n>\n> {note}" if note else ""
+    return (f"> “{_one_line(c.quote)}”\n>\n> — {line} (`{c.passage.passage_id}`, characters {c.start}–{c.end})"
+            f"{tail}\n")
 
 
 def export(cs: Sequence[Citation], fmt: str) -> str:
     """All citations in one format (CSL-JSON: one array; the others: one entry after another)."""
     if fmt == "csl-json":
         return to_csl_json(cs)
+    if fmt == "ris":
+        return ris_text(cs)
+    if fmt in ("apa", "chicago"):
+        from .citeproc_render import render
+
+        return render(cs, fmt)
     one = {"bibtex": to_bibtex, "ris": to_ris, "markdown": to_markdown}.get(fmt)
     if one is None:
         raise CitationError(f"unknown citation format {fmt!r}: use one of {', '.join(FORMATS)}")

@@ -203,7 +203,7 @@ def search(obj: Context, query, k, sources, exclude, mode, as_json):
 @retrieval_options
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print the answer as Markdown.")
 @json_option
-@click.option("--cite-format", type=click.Choice(["markdown", "bibtex", "csl-json", "ris"]),
+@click.option("--cite-format", type=click.Choice(["markdown", "bibtex", "csl-json", "ris", "apa", "chicago"]),
               help="Also print the sources as citations in this format (with --json: an \"export\" field).")
 @click.option("--min-confidence", type=click.FloatRange(0.0, 1.0),
               help="Abstain below this estimated probability that the evidence answers the question "
@@ -264,12 +264,12 @@ def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json, cite_
 
             click.echo(answer_markdown(a))
         else:
-            from .render import print_answer
+            from .render import print_answer, separator
 
+            if console is not None and many:  # between two answers of a session, not before the first
+                separator(console)
             console = console or stdout_console()
             print_answer(console, a)
-            if many:
-                console.print()
         if cite_format and not as_json and a.sources:
             from .citations import export
 
@@ -319,7 +319,7 @@ def _register_extensions() -> None:
     """Command groups that live in their own modules."""
     import importlib
 
-    for name in ("cli_build", "cli_corpus", "cli_verify", "cli_train", "cli_index"):
+    for name in ("cli_build", "cli_corpus", "cli_verify", "cli_train", "cli_index", "cli_open"):
         try:
             mod = importlib.import_module(f"ncmec_qa.{name}")
         except ModuleNotFoundError as e:

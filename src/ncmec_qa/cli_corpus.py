@@ -73,7 +73,9 @@ def path_cmd(obj: Context, as_json):
 @click.option("--publisher", help="Who published it. [required]")
 @click.option("--date", help="Publication date: YYYY, YYYY-MM or YYYY-MM-DD. [required]")
 @click.option("--url", help="Where the document lives on the web.")
-@click.option("--rights", help="Copyright or licence.")
+@click.option("--rights", help="Copyright or licence. [required]")
+@click.option("--author", "authors", multiple=True, metavar='"FAMILY, GIVEN"',
+              help='A person who wrote it, as "Family, Given" (repeatable, in order); an institution is the publisher.')
 @click.option("--id", "source_id", help="Stable id (default: from the file name).")
 @click.option("--format", "fmt", help="Format, when the file name does not tell it.")
 @click.option("--kind", type=click.Choice(["primary", "secondary"]), default="primary", show_default=True,
@@ -86,15 +88,18 @@ def path_cmd(obj: Context, as_json):
 @json_option
 @click.pass_obj
 @handle_errors
-def add_cmd(obj: Context, path_or_url, title, publisher, date, url, rights, source_id, fmt, kind, edition,
+def add_cmd(obj: Context, path_or_url, title, publisher, date, url, rights, authors, source_id, fmt, kind, edition,
             supersedes, superseded_by, file, as_json):
-    """Add a document (a local file or an http(s) URL) to the manifest."""
+    """Add a document (a local file or an http(s) URL) to the manifest.
+
+    Every field is checked (required --title, --publisher, --date, --rights; a real date; each --author
+    "Family, Given") before anything is copied or written."""
     from .curation import add_source
 
     ws = obj.workspace()
     res = add_source(ws.manifest, ws.docs_dir, path_or_url, title=title, publisher=publisher, date=date, url=url,
                      rights=rights, source_id=source_id, fmt=fmt, kind=kind, edition=edition,
-                     supersedes=tuple(supersedes), file=file, superseded_by=superseded_by)
+                     supersedes=tuple(supersedes), file=file, superseded_by=superseded_by, authors=tuple(authors))
     _append_record(res.manifest)
     for w in res.warnings:
         click.echo(f"warning: {w}", err=True)
@@ -129,20 +134,32 @@ def _append_record(manifest) -> None:
 
 @corpus.command("remove")
 @click.argument("source_id")
+@click.option("--delete-file", is_flag=True, help="Also delete the document's file from the documents folder.")
 @json_option
 @click.pass_obj
 @handle_errors
-def remove_cmd(obj: Context, source_id, as_json):
-    """Take SOURCE_ID out of the manifest (and out of the index at the next build)."""
-    from .curation import remove_source
+def remove_cmd(obj: Context, source_id, delete_file, as_json):
+    """Take SOURCE_ID out of the manifest (and out of the index at the next build).
+
+    The document's file stays in the documents folder unless --delete-file (`corpus check` then
+    reports it as unlisted)."""
+    from .curation import delete_document, remove_source
     from .manifest import save_manifest
 
     ws = obj.workspace()
-    save_manifest(remove_source(ws.manifest, source_id))
+    src = ws.manifest.get(source_id)
+    kept = remove_source(ws.manifest, source_id)
+    deleted = delete_document(ws.docs_dir, src, ws.manifest) if delete_file else None
+    save_manifest(kept)
     if as_json:
-        emit_json({"removed": source_id}, "corpus_remove")
+        emit_json({"removed": source_id, "file": src.file, "deleted": deleted is not None}, "corpus_remove")
+    elif delete_file:
+        what = f"deleted {deleted}" if deleted else f"{src.file} was not in {ws.docs_dir}"
+        click.echo(f"removed {source_id}; {what}. Run `ncmec-qa index build` to drop it from the index")
     else:
-        click.echo(f"removed {source_id}; the document file was left in place. Run `ncmec-qa index build` to drop it from the index")
+        click.echo(f"removed {source_id}; its file {ws.docs_dir / src.file} was left in place: delete it (or "
+                   "remove with --delete-file), else `corpus check` reports it as unlisted. Run `ncmec-qa index "
+                   "build` to drop it from the index")
 
 
 @corpus.command("check")

@@ -114,8 +114,35 @@ def check_corpus(manifest: Manifest, docs_dir: Path, limits: Limits = Limits(), 
     if docs_dir.is_dir():
         for rel in _listed_files(docs_dir):
             if rel not in seen_files:
-                problems.append(Problem("unlisted_file", None, rel, f"{rel} is in the documents folder but no record names it"))
+                problems.append(Problem("unlisted_file", None, rel,
+                                        f"{rel} is in the documents folder but no record names it: record it with "
+                                        f"`ncmec-qa corpus add {docs_dir / rel} --file {rel}` (with --title, "
+                                        "--publisher, --date, --rights), or delete the file"))
     return problems
+
+
+# what `corpus add` needs before it writes anything: what `corpus check` would otherwise report missing
+ADD_REQUIRED = ("title", "publisher", "date", "rights")
+
+
+def check_add_fields(**fields: Any) -> None:
+    """Refuse, naming every option at once, required options left out and values the schema rejects
+    (`--date 2026-13-45`, `--url ftp://…`, `--author "Robert Grimm"`)."""
+    missing = [f"--{k}" for k in ADD_REQUIRED if not fields.get(k)]
+    if missing:
+        raise ManifestError(f"missing required metadata: {', '.join(missing)} (`corpus check` requires "
+                            f"{'it' if len(missing) == 1 else 'them'} of every source); nothing was added")
+    from .manifest_schema import check_record
+
+    record = {k: (list(v) if isinstance(v, tuple) else v) for k, v in fields.items() if v not in (None, "", ())}
+    _, problems = check_record(record, 0, require=False)
+    if problems:
+        lines = []
+        for p in problems:  # "source: date must be …" as "--date must be …"
+            field = p.field.split("[", 1)[0]
+            option = "--author" if field == "authors" else f"--{field}"
+            lines.append(option + p.message.split(": ", 1)[1][len(p.field):])
+        raise ManifestError("; ".join(lines) + "; nothing was added")
 
 
 @dataclass(frozen=True)
@@ -168,15 +195,12 @@ def add_source(
     supersedes: tuple[str, ...] = (),
     file: str | None = None,
     superseded_by: str | None = None,
+    authors: tuple[str, ...] = (),
 ) -> AddResult:
-    """Record a new document in the manifest (and place it in the documents folder)."""
-    for name, value in (("title", title), ("publisher", publisher), ("date", date)):
-        if not value:
-            raise ManifestError(f"missing required metadata: --{name}")
-    from .editions import parse_date
-
-    if parse_date(date or "") is None:
-        raise ManifestError(f"--date must look like YYYY, YYYY-MM or YYYY-MM-DD, not {date!r}")
+    """Record a new document in the manifest (and place it in the documents folder). Every field is
+    checked against the manifest's schema before anything is copied or written."""
+    check_add_fields(title=title, publisher=publisher, date=date, rights=rights, url=url, edition=edition,
+                     kind=kind, authors=authors)
     is_url = re.match(r"^https?://", path_or_url) is not None
     name = file or (path_or_url.rstrip("/").rsplit("/", 1)[-1] if is_url else Path(path_or_url).name)
     fmt = fmt or detect_format(name)
@@ -255,6 +279,7 @@ def add_source(
         id=sid, file=name, title=title or "", publisher=publisher or "", date=date or "", format=fmt,
         sha256=digest, url=url, rights=rights, bytes=target.stat().st_size, kind=kind, edition=edition,
         supersedes=tuple(supersedes), superseded_by=superseded_by or None,
+        authors=tuple(" ".join(a.split()) for a in authors),
     )
     warnings = tuple(
         f"near duplicate: {share:.0%} of its sentences already stand in {other}"
@@ -268,3 +293,20 @@ def add_source(
 def remove_source(manifest: Manifest, source_id: str) -> Manifest:
     manifest.get(source_id)
     return manifest.with_sources(s for s in manifest.sources if s.id != source_id)
+
+
+def delete_document(docs_dir: Path, source: Source, manifest: Manifest) -> Path | None:
+    """Delete a removed source's file from the documents folder (only a regular file inside it that no
+    other record names); the path deleted, or None when there was none."""
+    if any(s.file == source.file and s.id != source.id for s in manifest.sources):
+        raise ManifestError(f"{source.file} is also the file of another record; not deleted")
+    try:
+        path = resolve_inside(docs_dir, source.file)
+    except LoadError:
+        raise ManifestError(f"{source.file}: {OUTSIDE} {Path(docs_dir).resolve()}; not deleted") from None
+    if not path.exists():
+        return None
+    if not path.is_file():
+        raise ManifestError(f"{path} is not a regular file; not deleted")
+    path.unlink()
+    return path

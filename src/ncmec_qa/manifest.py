@@ -156,7 +156,7 @@ def manifest_hash(manifest: Manifest) -> str:
 
 
 _FIELD_ORDER = (
-    "id", "file", "title", "publisher", "date", "url", "format", "kind", "edition",
+    "id", "file", "title", "authors", "publisher", "date", "url", "format", "kind", "edition",
     "supersedes", "superseded_by", "rights", "bytes", "sha256", "retrieved_from",
 )
 

@@ -76,6 +76,16 @@ def _url(v: str) -> str:
     return v
 
 
+def _authors(v: list[str]) -> list[str]:
+    """Each author a person as "Family, Given" (one comma, both parts); an institution is the publisher."""
+    for name in v:
+        family, comma, given = (x.strip() for x in name.partition(","))
+        if not comma or not family or not given or "," in given:
+            raise _problem(f'must list people as "Family, Given" (e.g. "Grimm, Robert"), not {name!r}; '
+                           "an institution is the publisher, not an author")
+    return v
+
+
 def _ids(v: list[str]) -> list[str]:
     if any(not x.strip() for x in v):
         raise _problem("must list source ids, not an empty string")
@@ -85,6 +95,7 @@ def _ids(v: list[str]) -> list[str]:
 _STR = cs.str_schema(strict=True)
 _FIELD_SCHEMAS: dict[str, cs.CoreSchema] = {
     "id": _STR, "file": _STR, "title": _STR, "publisher": _STR,
+    "authors": cs.no_info_after_validator_function(_authors, cs.list_schema(_STR, strict=True)),
     "date": cs.no_info_plain_validator_function(_date),
     "format": _STR,
     "sha256": cs.no_info_after_validator_function(_sha256, _STR),
@@ -114,6 +125,8 @@ def _phrase(err: dict[str, Any], field: str) -> str:
         return f"is not a field of a source ({hint})"
     if kind == "literal_error":
         return f"must be one of primary, secondary, not {value!r}"
+    if kind == "list_type" and field == "authors":
+        return f'must be a list of "Family, Given" names, e.g. authors = ["Grimm, Robert"], not {value!r}'
     if kind == "list_type" and field == "supersedes":
         example = f"[{json.dumps(value)}]" if isinstance(value, str) else '["other-id"]'
         return f"must be a list of source ids, e.g. supersedes = {example}, not {value!r}"
@@ -174,6 +187,7 @@ def check_record(d: Any, index: int, require: bool = True) -> tuple[Source | Non
         bytes=rec.get("bytes"), kind=rec.get("kind", "primary"), edition=rec.get("edition") or None,
         supersedes=tuple(rec.get("supersedes", ())), superseded_by=rec.get("superseded_by") or None,
         retrieved_from=dict(rec["retrieved_from"]) if rec.get("retrieved_from") else None,
+        authors=tuple(" ".join(x.split()) for x in rec.get("authors", ())),
     )
     return src, problems
 

@@ -25,10 +25,12 @@ class Source:
     supersedes: tuple[str, ...] = ()
     superseded_by: str | None = None  # free-text note: a later text that replaced this one
     retrieved_from: dict[str, Any] | None = None
+    authors: tuple[str, ...] = ()  # people who wrote it, each "Family, Given"; an institution stays the publisher
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["supersedes"] = list(self.supersedes)
+        d["authors"] = list(self.authors)
         return d
 
 
@@ -125,6 +127,7 @@ class Citation:
             "source_id": s.id,
             "file": s.file,
             "title": s.title,
+            "authors": list(s.authors),
             "publisher": s.publisher,
             "date": s.date,
             "url": s.url,

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "search": ("search",),
     "verify": ("verdict", "summary"),
     "cite": ("cite",),
+    "open": ("open",),
     "eval": ("eval",),
     "train": ("train",),
     "index build": ("index_build",),
