@@ -173,7 +173,7 @@ def test_the_seed_article_is_not_all_not_found(reference_ws):
     args = ["--corpus", str(REPO_MANIFEST), "--index", str(reference_ws.paths.index), "--docs", str(REFERENCE_CORPUS)]
     r = run_cli([*args, "-q", "verify", "--file", str(REFERENCE_CORPUS / "seed" / "000_55185e94c4a0bdcf.txt"),
                  "--exclude-source", "seed-factually-2026", "--json"])
-    items = json.loads(r.stdout)
+    items = [d for d in map(json.loads, r.stdout.splitlines()) if d["type"] == "claim"]  # JSON Lines
     assert len(items) >= 10
     decided = [d for d in items if d["verdict"] != NOT_FOUND]
     assert decided, [d["reason"] for d in items]

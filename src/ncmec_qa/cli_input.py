@@ -1,4 +1,4 @@
-"""What the commands take from the user: question lines on stdin, source ids, empty arguments, a closed stdout."""
+"""What the commands take from the user: question lines and articles on stdin, source ids, empty arguments, a closed stdout."""
 
 from __future__ import annotations
 
@@ -66,3 +66,20 @@ def read_questions(question: str | None):
                 continue
         if line.strip():
             yield line.strip(), None
+
+
+def read_text_arg(path, what: str = "article") -> tuple[str, str]:
+    """The text of a file the user named, or of stdin when it is "-": (text, the name to show for it).
+    Bytes that are not UTF-8 are replaced (U+FFFD), as for a file; a leading BOM is dropped."""
+    if str(path) == "-":
+        if sys.stdin.isatty():
+            click.echo(f"reading the {what} from stdin (end it with Ctrl-D)", err=True)
+        raw = getattr(sys.stdin, "buffer", None)
+        data = raw.read() if raw is not None else sys.stdin.read().encode("utf-8")
+        return data.decode("utf-8-sig", errors="replace"), "<stdin>"
+    from pathlib import Path
+
+    try:
+        return Path(path).read_text(encoding="utf-8-sig", errors="replace"), str(path)
+    except OSError as e:
+        raise NcmecQaError(f"cannot read the {what} {path}: {e.strerror or e}; check the path and its permissions")

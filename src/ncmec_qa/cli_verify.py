@@ -9,7 +9,7 @@ import click
 
 from .citations import FORMATS
 from .cli import Context, handle_errors, json_option, retrieval_options, stdout_console
-from .cli_input import check_source_ids
+from .cli_input import check_source_ids, read_text_arg
 from .errors import ExitStatus, NcmecQaError
 
 # only tags that render.PlainConsole strips for pipes and files
@@ -50,24 +50,43 @@ def _print_verdict(console, v) -> None:
 
 
 def _print_report(console, report) -> None:
-    from .render import PlainConsole, _escape
+    """Every sentence in order: a checked one with each claim's verdict under it, a skipped one with the reason."""
+    from .render import _escape
 
-    if isinstance(console, PlainConsole):
-        for i, v in enumerate(report.verdicts, start=1):
-            console.print(f"{i:>3}. {_mark(v.verdict)}: {_escape(v.claim)}")
-            console.print(f"     {_escape(v.reason)}")
-    else:
-        from rich.table import Table
-
-        table = Table(expand=True)
-        table.add_column("#", justify="right", no_wrap=True)
-        table.add_column("verdict", no_wrap=True)
-        table.add_column("claim", ratio=3)
-        table.add_column("reason", ratio=2)
-        for i, v in enumerate(report.verdicts, start=1):
-            table.add_row(str(i), _mark(v.verdict), _escape(v.claim), _escape(v.reason))
-        console.print(table)
+    for s, items in report.by_sentence():
+        if s.skip:
+            console.print(f"{s.n:>3}. [dim]skipped, {_escape(s.reason)}:[/dim] {_escape(s.text)}", highlight=False)
+            continue
+        console.print(f"{s.n:>3}. {_escape(s.text)}", highlight=False)
+        if len(items) == 1:  # the sentence is the claim
+            i, _, v = items[0]
+            console.print(f"     claim {i}: {_mark(v.verdict)}: {_escape(v.reason)}", highlight=False)
+            continue
+        for i, _, v in items:
+            console.print(f"     claim {i}: {_mark(v.verdict)}: {_escape(v.claim)}", highlight=False)
+            console.print(f"       {_escape(v.reason)}", highlight=False)
     console.print(report.summary(), highlight=False)
+
+
+def _write_article_reports(obj: Context, text: str, report, annotate, html_out, command: str) -> None:
+    """--annotate and --html: the article with a footnote per claim, and the HTML page."""
+    if annotate is not None:
+        from .verify.annotate import annotate_markdown
+
+        _write(obj, annotate, annotate_markdown(text, report))
+    if html_out is not None:
+        from .verify.report_html import report_html
+
+        _write(obj, html_out, report_html(text, report, command=f"{command} --html {shlex.quote(str(html_out))}"))
+
+
+def _write(obj: Context, path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise NcmecQaError(f"cannot write {path}: {e.strerror or e}; choose a path in a writable folder")
+    obj.log(f"wrote {path}")
 
 
 @click.command()
@@ -75,9 +94,13 @@ def _print_report(console, report) -> None:
 @click.option(
     "--file",
     "file_",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Check every claim sentence of this article (plain text or Markdown).",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
+    help="Check every sentence of this article (plain text or Markdown; - reads it from stdin).",
 )
+@click.option("--annotate", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --file: write the article to this file with a Markdown footnote per claim.")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --file: write a self-contained HTML report, each claim coloured by its verdict.")
 @retrieval_options
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print the verdict (or the report) as Markdown.")
 @json_option
@@ -92,12 +115,15 @@ def _print_report(console, report) -> None:
 )
 @click.pass_obj
 @handle_errors
-def verify(obj: Context, claim, file_, k, sources, exclude, as_markdown, as_json, cite_format, pinpoints_only, output):
+def verify(obj: Context, claim, file_, annotate, html_out, k, sources, exclude, as_markdown, as_json, cite_format,
+           pinpoints_only, output):
     """Check CLAIM (or every sentence of an article with --file) against the corpus.
 
     Each claim gets a verdict (supported, contradicted or not_found), a one-line reason and
-    the deciding sentences as verbatim, cited quotes. Exit status 1 when a claim is
-    contradicted, 0 otherwise.
+    the deciding sentences as verbatim, cited quotes. With --file every sentence is listed:
+    checked (a compound sentence as several claims) or skipped with the reason; --json prints
+    JSON Lines (a "claim" or "skipped" record per sentence, then a "summary"). Exit status 1
+    when a claim is contradicted, 0 otherwise.
     """
     from .citations import export
     from .verify import report_markdown, verdict_markdown, verify_article, verify_claim
@@ -106,6 +132,9 @@ def verify(obj: Context, claim, file_, k, sources, exclude, as_markdown, as_json
         raise NcmecQaError("the claim is empty; give a CLAIM, or --file ARTICLE")
     if bool(claim) == bool(file_):
         raise click.UsageError("give either a CLAIM or --file ARTICLE")
+    for flag, value in (("--annotate", annotate), ("--html", html_out)):
+        if value is not None and not file_:
+            raise click.UsageError(f"{flag} writes an annotated article: give --file ARTICLE with it")
     ws = obj.workspace()
     check_source_ids(ws, sources, exclude)
     msg = ws.staleness()
@@ -134,21 +163,23 @@ def verify(obj: Context, claim, file_, k, sources, exclude, as_markdown, as_json
         if cite_format and not as_json and v.evidence:
             out.append(export(v.evidence, cite_format))
     else:
-        text = file_.read_text(encoding="utf-8", errors="replace")
+        text, name = read_text_arg(file_)
 
         def progress(i: int, n: int) -> None:
             obj.log(f"checked {i}/{n} claims")
 
-        report = verify_article(ws, text, source=str(file_), progress=None if obj.quiet else progress, **kw)
+        report = verify_article(ws, text, source=name, progress=None if obj.quiet else progress, **kw)
         failed = not report.ok
         if as_json:
             import json
 
-            items = report.to_list()
+            records = list(report.records())
             if cite_format:
-                for d, v in zip(items, report.verdicts):
-                    d["export"] = {"format": cite_format, "text": export(v.evidence, cite_format)}
-            out.append(json.dumps(items, indent=2, ensure_ascii=False))
+                verdicts = iter(report.verdicts)
+                for d in records:
+                    if d["type"] == "claim":
+                        d["export"] = {"format": cite_format, "text": export(next(verdicts).evidence, cite_format)}
+            out.append("\n".join(json.dumps(d, ensure_ascii=False) for d in records))
         elif as_markdown or output is not None:
             flags = "--markdown --pinpoints-only" if pinpoints_only else "--markdown"
             out.append(report_markdown(report, command=_command_line(file_, exclude, sources, k, flags, output),
@@ -156,6 +187,8 @@ def verify(obj: Context, claim, file_, k, sources, exclude, as_markdown, as_json
         else:
             console = stdout_console()
             _print_report(console, report)
+        _write_article_reports(obj, text, report, annotate, html_out,
+                               _command_line(file_, exclude, sources, k, "", None))
         if cite_format and not as_json:
             cites = [c for v in report.verdicts for c in v.evidence]
             if cites:
