@@ -405,3 +405,21 @@ def test_any_article_gives_ordered_sentences_that_are_its_own_text(article):
         for c in s.claims:
             assert s.start <= c.start < c.end <= s.end and c.text.strip()
         last = s.end
+
+
+def test_terminal_report_prints_article_text_as_text_not_markup(fake_ws):
+    """On a terminal (rich), "[1]", "[/bold]" and "[red]" in the article are printed, never read as markup."""
+    import io
+
+    from rich.console import Console
+
+    import ncmec_qa.cli  # noqa: F401  (cli_verify is registered by cli; import them in that order)
+    from ncmec_qa.cli_verify import _print_report
+
+    text = f"{CONTRA} [1] [/bold] [red]x[/red]. Is [/cyan] this long enough?\n"
+    buf = io.StringIO()
+    _print_report(Console(file=buf, width=100, force_terminal=True, color_system=None), verify_article(fake_ws, text))
+    out = norm(buf.getvalue())
+    assert f"1. {CONTRA} [1] [/bold] [red]x[/red]." in out
+    assert "2. skipped, a question: Is [/cyan] this long enough?" in out
+    assert out.endswith("1 claims checked of 2 sentences (1 skipped): 0 supported, 1 contradicted, 0 not found")
