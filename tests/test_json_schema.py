@@ -179,10 +179,13 @@ def test_verify_file_streams_verdicts_then_a_summary_with_counts(built, tmp_path
     r = run_cli([*built[0], "-q", "verify", "--file", str(art), "--json"])
     assert r.exit_code == 1, r.output
     docs = [json.loads(line) for line in r.stdout.splitlines()]
-    assert [d["type"] for d in docs] == ["verdict", "verdict", "summary"]
+    assert [d["type"] for d in docs] == ["skipped", "verdict", "verdict", "summary"]  # the heading is skipped
     assert all(not schemas.errors(d) for d in docs)
+    assert docs[0]["skip"] == "heading" and docs[0]["text"] == "Notes"
+    assert [d["sentence"] for d in docs[1:3]] == [2, 3]
     assert docs[-1] == {"schema_version": "1", "type": "summary", "source": str(art), "checked": 2,
-                        "counts": {"supported": 1, "contradicted": 1, "not_found": 0}, "ok": False, "exit_status": 1}
+                        "counts": {"supported": 1, "contradicted": 1, "not_found": 0}, "ok": False, "exit_status": 1,
+                        "sentences": 3, "skipped": 1}
 
 
 # -- verify reads stdin -----------------------------------------------------------------------------
@@ -206,8 +209,8 @@ def test_verify_file_dash_reads_the_article_from_stdin(built):
     r = run_cli([*built[0], "-q", "verify", "--file", "-", "--json"], input=f"# Notes\n\n{SUPPORTED_CLAIM}\n")
     assert r.exit_code == 0, r.output
     docs = documents_of(r)
-    assert [d["type"] for d in docs] == ["verdict", "summary"]
-    assert docs[0]["claim"] == SUPPORTED_CLAIM and docs[1]["source"] == "-"
+    assert [d["type"] for d in docs] == ["skipped", "verdict", "summary"]
+    assert docs[1]["claim"] == SUPPORTED_CLAIM and docs[2]["source"] == "-"
 
 
 # -- exit codes ----------------------------------------------------------------------------------------

@@ -233,7 +233,7 @@ def test_verify_article_on_the_tiny_corpus(fake_ws):
     report = verify_article(fake_ws, text)
     assert [v.verdict for v in report.verdicts] == [CONTRADICTED, SUPPORTED]
     assert not report.ok
-    assert report.summary() == "2 claims checked: 1 supported, 1 contradicted, 0 not found"
+    assert report.summary() == "2 claims checked of 3 sentences (1 skipped): 1 supported, 1 contradicted, 0 not found"
 
 
 # -- the CLI -------------------------------------------------------------------------------------
@@ -271,7 +271,7 @@ def test_cli_verify_file_report_formats(cli_built, tmp_path):
     )
     r = run_cli([*cli_built, "verify", "--file", str(art), "--json"])
     assert r.exit_code == 1
-    *items, summary = [json.loads(line) for line in r.stdout.splitlines()]  # JSON Lines, the summary last
+    *items, summary = [d for d in map(json.loads, r.stdout.splitlines()) if d["type"] != "skipped"]  # JSON Lines, the summary last
     assert [d["verdict"] for d in items] == [CONTRADICTED, SUPPORTED]
     assert summary["type"] == "summary" and summary["checked"] == 2 and summary["exit_status"] == 1
     r = run_cli([*cli_built, "verify", "--file", str(art), "--markdown", "--exclude-source", "tiny-pdf"])
@@ -279,7 +279,7 @@ def test_cli_verify_file_report_formats(cli_built, tmp_path):
     lines = r.stdout.splitlines()
     assert lines[0] == f"# Claim check: {art}"
     assert lines[2].startswith("Produced by: `ncmec-qa verify --file ") and "--exclude-source tiny-pdf" in lines[2]
-    assert "**2 claims checked: 1 supported, 1 contradicted, 0 not found**" in r.stdout
+    assert "**2 claims checked of 3 sentences (1 skipped): 1 supported, 1 contradicted, 0 not found**" in r.stdout
     out = tmp_path / "report.md"
     r = run_cli([*cli_built, "-q", "verify", "--file", str(art), "-o", str(out)])
     assert r.exit_code == 1 and r.stdout == ""
@@ -415,7 +415,7 @@ def test_cli_verify_seed_article_exits_by_contradictions(reference_index_ws):
         str(REFERENCE_CORPUS),
     ]
     r = run_cli([*args, "-q", "verify", "--file", str(SEED_FILE), "--exclude-source", SEED_ID, "--json"])
-    *items, summary = [json.loads(line) for line in r.stdout.splitlines()]
+    *items, summary = [d for d in map(json.loads, r.stdout.splitlines()) if d["type"] != "skipped"]
     assert summary["type"] == "summary" and summary["checked"] == len(items)
     assert r.exit_code == (1 if any(d["verdict"] == CONTRADICTED for d in items) else 0)
     for d in items:

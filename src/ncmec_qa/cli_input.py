@@ -1,4 +1,4 @@
-"""What the commands take from the user: question lines on stdin, source ids, empty arguments, a closed stdout."""
+"""What the commands take from the user: question lines and articles on stdin, source ids, empty arguments, a closed stdout."""
 
 from __future__ import annotations
 
@@ -35,15 +35,6 @@ def check_source_ids(ws, sources=(), exclude=()) -> None:
                                    f"known ids: {', '.join(known) or '(none)'}")
 
 
-def read_article(path) -> str:
-    """An article's text from a file, or from stdin when the path is `-` (undecodable bytes replaced)."""
-    if str(path) == "-":
-        raw = getattr(sys.stdin, "buffer", None)
-        data = raw.read() if raw is not None else sys.stdin.read().encode("utf-8")
-        return data.decode("utf-8-sig", errors="replace")
-    return path.read_text(encoding="utf-8", errors="replace")
-
-
 def nonempty(text: str | None, what: str, how: str) -> None:
     """An argument given as "" (or only spaces) is a mistake, never a request to read stdin."""
     if text is not None and not text.strip():
@@ -75,3 +66,20 @@ def read_questions(question: str | None, prompt: str = "question> "):
                 continue
         if line.strip():
             yield line.strip(), None
+
+
+def read_text_arg(path, what: str = "article") -> tuple[str, str]:
+    """The text of a file the user named, or of stdin when it is "-": (text, the name to show for it).
+    Bytes that are not UTF-8 are replaced (U+FFFD), as for a file; a leading BOM is dropped."""
+    if str(path) == "-":
+        if sys.stdin.isatty():
+            click.echo(f"reading the {what} from stdin (end it with Ctrl-D)", err=True)
+        raw = getattr(sys.stdin, "buffer", None)
+        data = raw.read() if raw is not None else sys.stdin.read().encode("utf-8")
+        return data.decode("utf-8-sig", errors="replace"), "<stdin>"
+    from pathlib import Path
+
+    try:
+        return Path(path).read_text(encoding="utf-8-sig", errors="replace"), str(path)
+    except OSError as e:
+        raise NcmecQaError(f"cannot read the {what} {path}: {e.strerror or e}; check the path and its permissions")

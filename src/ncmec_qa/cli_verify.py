@@ -11,7 +11,7 @@ import click
 
 from .citations import FORMATS
 from .cli import Context, handle_errors, retrieval_options, stdout_console
-from .cli_input import check_source_ids, nonempty, read_article, read_questions
+from .cli_input import check_source_ids, nonempty, read_questions, read_text_arg
 from .cli_output import emit_json, exit_with, json_line, json_option, worst
 from .errors import ExitStatus, NcmecQaError
 from .schemas import document
@@ -54,24 +54,23 @@ def _print_verdict(console, v) -> None:
 
 
 def _print_report(console, report) -> None:
-    from .render import PlainConsole, _escape
+    """Every sentence in order: a checked one with each claim's verdict under it, a skipped one with the reason."""
+    from .render import _escape
 
-    if isinstance(console, PlainConsole):
-        for i, v in enumerate(report.verdicts, start=1):
-            console.print(f"{i:>3}. {_mark(v.verdict)}: {_escape(v.claim)}")
-            console.print(f"     {_escape(v.reason)}")
-    else:
-        from rich.table import Table
-
-        table = Table(expand=True)
-        table.add_column("#", justify="right", no_wrap=True)
-        table.add_column("verdict", no_wrap=True)
-        table.add_column("claim", ratio=3)
-        table.add_column("reason", ratio=2)
-        for i, v in enumerate(report.verdicts, start=1):
-            table.add_row(str(i), _mark(v.verdict), _escape(v.claim), _escape(v.reason))
-        console.print(table)
+    for s, items in report.by_sentence():
+        if s.skip:
+            console.print(f"{s.n:>3}. [dim]skipped, {_escape(s.reason)}:[/dim] {_escape(s.text)}", highlight=False)
+            continue
+        console.print(f"{s.n:>3}. {_escape(s.text)}", highlight=False)
+        if len(items) == 1:  # the sentence is the claim
+            i, _, v = items[0]
+            console.print(f"     claim {i}: {_mark(v.verdict)}: {_escape(v.reason)}", highlight=False)
+            continue
+        for i, _, v in items:
+            console.print(f"     claim {i}: {_mark(v.verdict)}: {_escape(v.claim)}", highlight=False)
+            console.print(f"       {_escape(v.reason)}", highlight=False)
     console.print(report.summary(), highlight=False)
+
 
 
 class _Sink:
@@ -114,14 +113,39 @@ def _status(report, stale: ExitStatus, bad_lines: int, fail_on_not_found: bool) 
     return worst(stale, ExitStatus.ERROR if bad_lines else None, ExitStatus.FAILURE if failed else None)
 
 
+def _write_article_reports(obj: Context, text: str, report, annotate, html_out, command: str) -> None:
+    """--annotate and --html: the article with a footnote per claim, and the HTML page."""
+    if annotate is not None:
+        from .verify.annotate import annotate_markdown
+
+        _write(obj, annotate, annotate_markdown(text, report))
+    if html_out is not None:
+        from .verify.report_html import report_html
+
+        _write(obj, html_out, report_html(text, report, command=f"{command} --html {shlex.quote(str(html_out))}"))
+
+
+def _write(obj: Context, path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise NcmecQaError(f"cannot write {path}: {e.strerror or e}; choose a path in a writable folder")
+    obj.log(f"wrote {path}")
+
+
 @click.command()
 @click.argument("claim", required=False)
 @click.option(
     "--file",
     "file_",
     type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
-    help="Check every claim sentence of this article (plain text or Markdown; - reads it from stdin).",
+    help="Check every sentence of this article (plain text or Markdown; - reads it from stdin).",
 )
+@click.option("--annotate", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --file: write the article to this file with a Markdown footnote per claim.")
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --file: write a self-contained HTML report, each claim coloured by its verdict.")
 @retrieval_options
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print the verdict (or the report) as Markdown.")
 @json_option
@@ -137,14 +161,17 @@ def _status(report, stale: ExitStatus, bad_lines: int, fail_on_not_found: bool) 
 )
 @click.pass_obj
 @handle_errors
-def verify(obj: Context, claim, file_, k, sources, exclude, as_markdown, as_json, cite_format, pinpoints_only,
-           fail_on_not_found, output):
+def verify(obj: Context, claim, file_, annotate, html_out, k, sources, exclude, as_markdown, as_json, cite_format,
+           pinpoints_only, fail_on_not_found, output):
     """Check CLAIM (or every sentence of an article with --file) against the corpus.
 
     Each claim gets a verdict (supported, contradicted or not_found), a one-line reason and
     the deciding sentences as verbatim, cited quotes. With no CLAIM (or -), check one claim
-    per line from stdin. With --json, one claim prints one document; stdin claims and
-    --file print JSON Lines, a verdict per claim and a last "summary" line with the counts.
+    per line from stdin. With --file every sentence is listed: checked (a compound sentence as
+    several claims) or skipped with the reason; --annotate and --html write the article back
+    with a footnote per claim, or as a page coloured by verdict. With --json, one claim prints
+    one document; stdin claims and --file print JSON Lines: a "verdict" per claim (with --file
+    also a "skipped" per sentence not checked), then a last "summary" line with the counts.
     Exit status 1 when a claim is contradicted (or, with --fail-on-not-found, not found),
     2 when a stdin line was refused, 3 when the index is stale (verdicts still printed), else 0.
     """
@@ -154,6 +181,9 @@ def verify(obj: Context, claim, file_, k, sources, exclude, as_markdown, as_json
     nonempty(claim, "claim", "give a CLAIM, - to read one claim per line from stdin, or --file ARTICLE")
     if claim and file_:
         raise click.UsageError("give either a CLAIM or --file ARTICLE, not both")
+    for flag, value in (("--annotate", annotate), ("--html", html_out)):
+        if value is not None and not file_:
+            raise click.UsageError(f"{flag} writes an annotated article: give --file ARTICLE with it")
     ws = obj.workspace()
     check_source_ids(ws, sources, exclude)
     msg = ws.staleness()
@@ -200,23 +230,33 @@ def verify(obj: Context, claim, file_, k, sources, exclude, as_markdown, as_json
         sink.close()
         exit_with(status)
         return
-    text = read_article(file_)
+    text, name = read_text_arg(file_)
 
     def progress(i: int, n: int) -> None:
         obj.log(f"checked {i}/{n} claims")
 
-    report = verify_article(ws, text, source=str(file_), progress=None if obj.quiet else progress, **kw)
+    report = verify_article(ws, text, source=name, progress=None if obj.quiet else progress, **kw)
     status = _status(report, stale, 0, fail_on_not_found)
-    if as_json:
-        for v in report.verdicts:
-            sink.add(json_line(_verdict_json(v, cite_format), "verdict"))
-        sink.add(json_line(_summary_json(report, status), "summary"))
+    if as_json:  # every sentence in article order: a verdict per claim, a skipped record per sentence not checked
+        verdicts = iter(report.verdicts)
+        for rec in report.records():
+            kind = rec.pop("type")
+            if kind == "claim":
+                v = next(verdicts)
+                sink.add(json_line({**_verdict_json(v, cite_format), **{k_: rec[k_] for k_ in
+                                    ("sentence", "article_start", "article_end")}}, "verdict"))
+            elif kind == "skipped":
+                sink.add(json_line(rec, "skipped"))
+            else:
+                sink.add(json_line({**_summary_json(report, status), "source": str(file_), "sentences": rec["sentences"],
+                                    "skipped": rec["skipped"]}, "summary"))
     elif as_markdown or output is not None:
         flags = "--markdown --pinpoints-only" if pinpoints_only else "--markdown"
         sink.add(report_markdown(report, command=_command_line(file_, exclude, sources, k, flags, output),
                                  article=text, pinpoints_only=pinpoints_only))
     else:
         _print_report(stdout_console(), report)
+    _write_article_reports(obj, text, report, annotate, html_out, _command_line(file_, exclude, sources, k, "", None))
     if cite_format and not as_json:
         cites = [c for v in report.verdicts for c in v.evidence]
         if cites:

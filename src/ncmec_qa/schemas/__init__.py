@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 COMMANDS: dict[str, tuple[str, ...]] = {
     "ask": ("answer",),
     "search": ("search",),
-    "verify": ("verdict", "summary"),
+    "verify": ("verdict", "skipped", "summary"),
     "cite": ("cite",),
     "open": ("open",),
     "eval": ("eval",),

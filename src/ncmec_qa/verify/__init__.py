@@ -1,7 +1,8 @@
 """Check claims against the corpus: verdicts with reasons, and the deciding sentences quoted verbatim.
 
 API: `verify_claim(ws, claim, exclude=…, sources=…, k=…) -> Verdict`, `split_claims(text)`,
-`verify_article(ws, text, …) -> ArticleReport`, and `assess(claim, units, stats)` for any
+`segment_article(text)` (every sentence, checked or skipped with the reason), `verify_article(ws, text, …) ->
+ArticleReport`, and `assess(claim, units, stats)` for any
 candidate sentences (the benchmarks use it on WiCE pages). A claim is checked in three steps:
 
 1. Candidates. The passages hybrid retrieval ranks first, plus the best lexical matches of the
@@ -31,9 +32,10 @@ from .article import ArticleReport, report_markdown, short_quote, split_claims, 
 from .assess import CONTRADICTED, NOT_FOUND, SUPPORTED, VERDICTS, Assessment, Claim, Scored, VerifyConfig, assess, clean_claim
 from .check import verify_claim, verify_claim_detailed
 from .collect import collect_units, embed_lines
+from .segment import ArticleClaim, ArticleSentence, segment_article
 from .terms import TermStats, index_stats, term_forms, terms
 
-__all__ = ["ArticleReport", "Assessment", "CONTRADICTED", "Claim", "NOT_FOUND", "SUPPORTED", "Scored", "TermStats",
+__all__ = ["ArticleClaim", "ArticleReport", "ArticleSentence", "Assessment", "CONTRADICTED", "Claim", "NOT_FOUND", "SUPPORTED", "Scored", "TermStats",
            "VERDICTS", "VerifyConfig", "assess", "clean_claim", "collect_units", "embed_lines", "index_stats",
-           "report_markdown", "short_quote", "split_claims", "term_forms", "terms", "verdict_markdown", "verify_article",
+           "report_markdown", "segment_article", "short_quote", "split_claims", "term_forms", "terms", "verdict_markdown", "verify_article",
            "verify_claim", "verify_claim_detailed"]

@@ -1,97 +1,33 @@
-"""Articles: the checkable sentences of a text, each checked, and the report as Markdown."""
+"""Articles: every sentence accounted for, each claim checked, and the report as Markdown."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
-from ..claimcheck import extract_quantities
 from ..models import Verdict
-from .assess import CONTRADICTED, NOT_FOUND, SUPPORTED, VERDICTS, VerifyConfig, clean_claim
+from .assess import CONTRADICTED, NOT_FOUND, SUPPORTED, VERDICTS, VerifyConfig
 from .check import verify_claim
-from .terms import terms
+from .segment import ArticleClaim, ArticleSentence, segment_article
 
 # -- articles ------------------------------------------------------------------------------------
 
-_HEADING_MD = re.compile(r"^\s{0,3}(?:#{1,6}\s|[-=]{3,}\s*$)")
-_BOILERPLATE = re.compile(
-    r"^(?:checked on\b|disclaimer\b|want to dive deeper|learn more\b|share\b|updated\b|"
-    r"published\b|please\b|subscribe\b|sign up\b|click\b|read more\b)",
-    re.I,
-)
 
-
-def _is_heading_line(line: str) -> bool:
-    s = line.strip()
-    return bool(s) and (bool(_HEADING_MD.match(line)) or bool(re.match(r"^\*\*[^*]+\*\*:?$", s)))
-
-
-def _is_title(paragraph: str) -> bool:
-    """A paragraph of one short line with no closing punctuation: a title or heading."""
-    s = paragraph.strip()
-    return "\n" not in s and not re.search(r"[.!?:;\"”)\]]$", s) and len(s.split()) <= 25
-
-
-def split_claims(text: str, min_terms: int = 4) -> list[str]:
-    """The checkable sentences of an article (plain text or Markdown).
-
-    Headings and titles (Markdown headings, one-line paragraphs without closing punctuation),
-    questions, boilerplate paragraphs ("Checked on …", "Disclaimer: …") and sentences with too
-    little to check are skipped; citation markers ([1]) and emphasis are removed.
-    """
-    from ..chunking import split_sentences
-
-    paragraphs: list[str] = []
-    cur: list[str] = []
-    in_code = False
-
-    def flush() -> None:
-        if cur:
-            paragraphs.append("\n".join(cur))
-            cur.clear()
-
-    for line in text.splitlines():
-        if line.strip().startswith("```"):
-            in_code = not in_code
-            flush()
-            continue
-        if in_code:
-            continue
-        if not line.strip() or _is_heading_line(line):
-            flush()
-            continue
-        if re.match(r"^\s*(?:[-*+]|\d{1,2}[.)])\s+", line):
-            flush()
-        cur.append(line.strip())
-    flush()
-    claims: list[str] = []
-    for para in paragraphs:
-        if _is_title(para) or _BOILERPLATE.match(para.strip()):
-            continue
-        para = re.sub(r"^\s*>\s?", "", para).replace("\n", " ")
-        for a, b in split_sentences(para, 0, len(para), limit=2000):
-            s = clean_claim(para[a:b])
-            if not s or s.endswith("?") or _BOILERPLATE.match(s):
-                continue
-            for part in _clauses(s, min_terms):
-                if len(terms(part)) + 2 * len(extract_quantities(part)) >= min_terms:
-                    claims.append(part)  # else too little to check: a figure counts as two words
-    return claims
-
-
-def _clauses(sentence: str, min_terms: int) -> list[str]:
-    """A sentence cut at "; " into clauses that are claims of their own (each checkable), else whole."""
-    parts = [p.strip() for p in sentence.split("; ")]
-    if len(parts) < 2 or any(len(terms(p)) < min_terms for p in parts):
-        return [sentence]
-    return [p[0].upper() + p[1:] + ("" if re.search(r"[.!?]$", p) else ".") for p in parts]
+def split_claims(text: str) -> list[str]:
+    """The claims of an article (plain text or Markdown), in order: those of `segment_article`'s checkable
+    sentences (a compound sentence gives several; headings, titles, questions, boilerplate and sentences
+    with too little to check give none; citation markers ([1]) and emphasis are removed)."""
+    return [c.text for s in segment_article(text) for c in s.claims]
 
 
 @dataclass(frozen=True)
 class ArticleReport:
+    """The verdicts of an article's claims, in order, and every sentence they came from (or why it was skipped)."""
+
     verdicts: tuple[Verdict, ...]
     source: str = ""
+    sentences: tuple[ArticleSentence, ...] = ()
 
     def counts(self) -> dict[str, int]:
         c = {v: 0 for v in VERDICTS}
@@ -103,15 +39,48 @@ class ArticleReport:
     def ok(self) -> bool:
         return not any(v.verdict == CONTRADICTED for v in self.verdicts)
 
+    @property
+    def skipped(self) -> list[ArticleSentence]:
+        return [s for s in self.sentences if s.skip]
+
     def summary(self) -> str:
         c = self.counts()
+        of = f" of {len(self.sentences)} sentences ({len(self.skipped)} skipped)" if self.sentences else ""
         return (
-            f"{len(self.verdicts)} claims checked: {c[SUPPORTED]} supported, {c[CONTRADICTED]} contradicted, "
-            f"{c[NOT_FOUND]} not found"
+            f"{len(self.verdicts)} claims checked{of}: "
+            f"{c[SUPPORTED]} supported, {c[CONTRADICTED]} contradicted, {c[NOT_FOUND]} not found"
         )
 
+    def by_sentence(self) -> Iterator[tuple[ArticleSentence, list[tuple[int, ArticleClaim, Verdict]]]]:
+        """Each sentence with its claims: (claim number from 1, the claim, its verdict)."""
+        k = 0
+        for s in self.sentences:
+            items = []
+            for c in s.claims:
+                items.append((k + 1, c, self.verdicts[k]))
+                k += 1
+            yield s, items
+
     def to_list(self) -> list[dict[str, Any]]:
-        return [v.to_dict() for v in self.verdicts]
+        """The verdicts as dicts, each with its sentence's number and its span in the article."""
+        out = []
+        for s, items in self.by_sentence():
+            for _, c, v in items:
+                out.append({**v.to_dict(), "sentence": s.n, "article_start": c.start, "article_end": c.end})
+        return out
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """JSON Lines records in article order: a `claim` per checked claim, a `skipped` per sentence not
+        checked (with its reason), then one `summary` with the counts."""
+        for s, items in self.by_sentence():
+            if s.skip:
+                yield {"type": "skipped", "sentence": s.n, "text": s.text, "article_start": s.start,
+                       "article_end": s.end, "skip": s.skip, "reason": s.reason}
+            for _, c, v in items:
+                yield {"type": "claim", **v.to_dict(), "sentence": s.n, "article_start": c.start,
+                       "article_end": c.end}
+        yield {"type": "summary", "source": self.source, "sentences": len(self.sentences),
+               "skipped": len(self.skipped), "claims": len(self.verdicts), "counts": self.counts(), "ok": self.ok}
 
 
 def verify_article(
@@ -125,14 +94,15 @@ def verify_article(
     source: str = "",
     progress: Callable[[int, int], None] | None = None,
 ) -> ArticleReport:
-    """Split an article into claims and check each one."""
-    claims = split_claims(text)
+    """Account for every sentence of an article and check each claim of the checkable ones."""
+    sentences = segment_article(text)
+    claims = [c.text for s in sentences for c in s.claims]
     out = []
     for i, c in enumerate(claims):
         out.append(verify_claim(ws, c, exclude=exclude, sources=sources, k=k, cfg=cfg))
         if progress:
             progress(i + 1, len(claims))
-    return ArticleReport(tuple(out), source)
+    return ArticleReport(tuple(out), source, tuple(sentences))
 
 
 # -- Markdown ------------------------------------------------------------------------------------
@@ -163,22 +133,6 @@ def verdict_markdown(v: Verdict, quote_limit: int = 240) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _claim_spans(article: str, claims: Sequence[str]) -> list[str]:
-    """Where each claim stands in the article, as "chars a-b" (claims are verbatim sentences of it)."""
-    def words(ws: list[str]) -> re.Pattern[str]:
-        return re.compile(r"\s+".join(map(re.escape, ws)))
-
-    out, pos = [], 0
-    for c in claims:  # a claim may have lost citation markers: match its first and last words
-        w = c.split()
-        w[-1] = w[-1].rstrip(".;:!?") or w[-1]
-        head = words(w[:8]).search(article, pos) or words(w[:8]).search(article)
-        tail = words(w[-5:]).search(article, head.start()) if head else None
-        out.append(f"chars {head.start()}-{tail.end()}" if head and tail else "(not located)")
-        pos = tail.end() if head and tail else pos
-    return out
-
-
 def report_markdown(report: ArticleReport, command: str = "", quote_limit: int = 160,
                     article: str | None = None, pinpoints_only: bool = False) -> str:
     """A verdict table, then each claim's evidence as short verbatim quotes with citations.
@@ -191,7 +145,7 @@ def report_markdown(report: ArticleReport, command: str = "", quote_limit: int =
     if command:
         out += [f"Produced by: `{command}`", ""]
     out += [
-        "Each checkable sentence of the article, checked against the corpus by `ncmec-qa verify` (a heuristic "
+        "Every sentence of the article, each claim of it checked against the corpus by `ncmec-qa verify` (a heuristic "
         "checker: it compares figures, years, durations and negation, and never infers). "
         + ("Claims are named by their character offsets in the article and evidence by passage id and offsets "
            "in the cited document's extracted text (`ncmec-qa cite ID` prints a quote); no text is reproduced."
@@ -201,14 +155,20 @@ def report_markdown(report: ArticleReport, command: str = "", quote_limit: int =
         "",
         f"**{report.summary()}**",
         "",
-        "| # | verdict | claim | reason |",
-        "|---|---|---|---|",
+        "| # | sentence | verdict | claim | reason |",
+        "|---|---|---|---|---|",
     ]
-    spans = _claim_spans(article or "", [v.claim for v in report.verdicts]) if pinpoints_only else []
-    for i, v in enumerate(report.verdicts, start=1):
-        claim = spans[i - 1] if pinpoints_only else _md_escape(short_quote(v.claim, quote_limit))
-        out.append(f"| {i} | {_MARK[v.verdict]} | {claim} | {_md_escape(v.reason)} |")
+    for sent, items in report.by_sentence():
+        for i, c, v in items:
+            claim = f"chars {c.start}-{c.end}" if pinpoints_only else _md_escape(short_quote(v.claim, quote_limit))
+            out.append(f"| {i} | {sent.n} | {_MARK[v.verdict]} | {claim} | {_md_escape(v.reason)} |")
     out.append("")
+    if report.skipped:
+        out += ["Sentences not checked:", ""]
+        for sent in report.skipped:
+            what = f"chars {sent.start}-{sent.end}" if pinpoints_only else f"“{_md_escape(short_quote(sent.text, 80))}”"
+            out.append(f"- sentence {sent.n}, {what}: {sent.reason}")
+        out.append("")
     for i, v in enumerate(report.verdicts, start=1):
         if not v.evidence:
             continue
