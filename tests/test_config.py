@@ -108,6 +108,18 @@ def test_config_file_paths_are_read_from_its_folder_and_model_kept_as_a_name(tmp
                    "model": "fake:64"}
 
 
+def test_config_set_stores_paths_absolute_and_a_model_name_as_given(home, tmp_path):
+    from ncmec_qa.config import config_value
+
+    (tmp_path / "mymodel").mkdir()
+    assert config_value("model", FAKE_MODEL, cwd=tmp_path) == FAKE_MODEL
+    assert config_value("model", "mymodel", cwd=tmp_path) == str(tmp_path / "mymodel")  # an existing folder
+    assert config_value("model", "~/models/m", cwd=tmp_path) == str(home / "models" / "m")
+    assert config_value("docs", "../docs", cwd=tmp_path / "mymodel") == str(tmp_path / "docs")
+    with pytest.raises(ConfigError, match=r"unknown setting 'colour' \(known: corpus, docs, index, model\)"):
+        config_value("colour", "red")
+
+
 def test_ncmec_qa_config_names_another_config_file(home, tmp_path, monkeypatch):
     other = tmp_path / "other.toml"
     other.write_text('index = "/x/index"\n')

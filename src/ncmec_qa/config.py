@@ -95,9 +95,9 @@ def config_value(key: str, value: str, cwd: Path | None = None) -> str:
         raise ConfigError(f"unknown setting {key!r} (known: {', '.join(KEYS)})")
     if not value.strip():
         raise ConfigError(f"{key} must not be empty; `ncmec-qa config unset {key}` removes it")
-    p = Path(value).expanduser()
+    p = (cwd or Path.cwd()) / Path(value).expanduser()
     if key in PATH_KEYS or (key == "model" and (p.exists() or value.startswith(("~", ".", "/")))):
-        return str(((cwd or Path.cwd()) / p).resolve())
+        return str(p.resolve())
     return value
 
 
