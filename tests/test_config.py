@@ -209,15 +209,15 @@ def test_config_show_says_where_each_setting_came_from(home, tmp_path, monkeypat
         f"           from config file {cfg_file(home)}",
         f"docs:    {corpus.docs}",
         f"           from the manifest: `documents = '../docs'` in {corpus.manifest_path}",
-        f"index:   {tmp_path / 'idx'}",
+        f"index:   {tmp_path / 'idx'}  (does not exist)",
         "           from option --index",
         f"model:   {FAKE_MODEL}",
         "           from environment NCMEC_QA_MODEL",
     ]
     inside = cli(["config"], corpus.docs).stdout
     assert f"corpus:  {corpus.manifest_path}\n           from config file" in inside  # the file beats the checkout
-    assert f"index:   {corpus.root / 'index'}\n           from checkout {corpus.root} (found from the working " \
-           "directory)" in inside
+    assert (f"index:   {corpus.root / 'index'}  (does not exist)\n           from checkout {corpus.root} "
+            "(found from the working directory)") in inside
 
 
 def test_config_json_shape(home, tmp_path):
@@ -231,14 +231,15 @@ def test_config_json_shape(home, tmp_path):
         assert (d["checkout"], d["data_dir"]) == (None, str(data(home)))
         assert list(d["settings"]) == ["corpus", "docs", "index", "model"]
         for key, s in d["settings"].items():
-            assert set(s) == {"value", "origin", "detail", "option", "env"}, key
+            assert set(s) == {"value", "origin", "detail", "option", "env", "exists"}, key
         assert d["settings"]["corpus"] == {
             "value": str(data(home) / "corpus" / "sources.toml"), "origin": "user data folder",
-            "detail": str(data(home)), "option": "--corpus", "env": "NCMEC_QA_CORPUS"}
+            "detail": str(data(home)), "option": "--corpus", "env": "NCMEC_QA_CORPUS", "exists": False}
         assert d["settings"]["docs"]["value"] is None and d["settings"]["docs"]["origin"] == "manifest"
+        assert d["settings"]["docs"]["exists"] is None
         assert d["settings"]["model"] == {"value": "all-MiniLM-L6-v2", "origin": "default",
                                           "detail": "the bundled all-MiniLM-L6-v2", "option": "index build --model",
-                                          "env": "NCMEC_QA_MODEL"}
+                                          "env": "NCMEC_QA_MODEL", "exists": None}
     d = json.loads(cli(["config", "path", "--json"], outside).stdout)
     assert d == {"schema_version": "1", "config_file": {"path": str(cfg_file(home)), "exists": False,
                                                         "origin": "default"}}
@@ -418,3 +419,20 @@ def test_readme_install_in_a_clean_venv(tmp_path):
     assert torch_version == "2.13.0+cpu"
     shutil.rmtree(clone / "corpus")  # the configuration block's manifest is the tiny corpus
     check_configuration_block(home, env)
+
+
+def test_readme_error_examples_are_what_the_commands_say(tmp_path):
+    """The README's console block of errors outside a checkout, run in a home of its own (/home/me there)."""
+    block = re.search(r"```console\n(\$ ncmec-qa ask [^\n]*\nError: manifest not found.*?)```", README.read_text(),
+                      re.DOTALL)
+    assert block, "README lacks the console block of errors outside a checkout"
+    home = tmp_path / "home"
+    home.mkdir()
+    write_tiny_corpus(home / "ncmec-qa")
+    env = shell_env(home, wrapper_bin(tmp_path))
+    steps = re.findall(r"^\$ (.*)\n((?:(?!\$ ).*\n)*)", block.group(1), re.M)
+    assert [s[0].split()[1] for s in steps] == ["ask", "config"]
+    for (command, said), status in zip(steps, (2, 3)):
+        r = subprocess.run(["bash", "-c", command], cwd=home, env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == status, (command, r.stderr)
+        assert r.stderr == said.replace("/home/me", str(home)), command

@@ -88,7 +88,7 @@ def emit_json(obj: Any) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ncmec-qa")
-# the environment variables and the config file are read by config.resolve_paths (so `ncmec-qa config` can say which won)
+# environment and config file are read by config.resolve_paths (so `ncmec-qa config` can say which won)
 @click.option("--corpus", type=click.Path(path_type=Path),
               help="The manifest (sources.toml). Default: NCMEC_QA_CORPUS, the config file's `corpus`, "
                    "corpus/sources.toml in the checkout, or the user data folder's (`ncmec-qa config`).")

@@ -51,6 +51,10 @@ def show_dict(p: Paths) -> dict:
     if settings["model"]["value"] is None:
         settings["model"]["value"] = "all-MiniLM-L6-v2"
     settings["corpus"]["value"] = str(p.manifest)
+    for key, s in settings.items():  # a path that is not there yet (an index before its first build)
+        value = s["value"]
+        is_path = value is not None and (key != "model" or Path(value).is_absolute())  # a model may be a name
+        s["exists"] = Path(value).exists() if is_path else None
     return {"schema_version": SCHEMA_VERSION, "config_file": _config_file(p), "settings": settings,
             "checkout": str(p.checkout) if p.checkout else None, "data_dir": str(data_dir())}
 
@@ -79,7 +83,8 @@ def print_show(d: dict) -> None:
     click.echo(f"config file: {cf['path']}{via}{state}")
     for key in KEYS:
         s = d["settings"][key]
-        click.echo(f"{key + ':':8} {s['value'] if s['value'] is not None else '(none)'}")
+        missing = "  (does not exist)" if s["exists"] is False else ""
+        click.echo(f"{key + ':':8} {s['value'] if s['value'] is not None else '(none)'}{missing}")
         click.echo(f"{'':8}   from {_why(key, s)}")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import NcmecQaError
@@ -84,7 +84,7 @@ def read_config(path: Path) -> dict[str, str]:
             raise ConfigError(f"{path}: {key} must be a non-empty string, not {value!r}; "
                               f"set it with `ncmec-qa config set {key} VALUE`")
         if key in PATH_KEYS or (key == "model" and value.startswith(("~", ".", "/"))):
-            value = str((path.parent / Path(value).expanduser()))
+            value = str(path.parent / Path(value).expanduser())
         out[key] = value
     return out
 
