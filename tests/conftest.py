@@ -1,6 +1,8 @@
 """Shared fixtures and checks for the core test suite.
 
-Nothing here changes the environment for every test: unit tests get a tiny corpus
+Nothing here changes the environment for every test but one variable: NCMEC_QA_CONFIG names
+a config file that does not exist, so a developer's own config file never decides a test's
+paths (tests of the config file set their own). Unit tests get a tiny corpus
 written into `tmp_path` (documents authored below, never text from the reference
 corpus), and integration tests read the checkout's real manifest and the reference
 documents from ../shared/corpus.
@@ -27,6 +29,13 @@ SHARED = REPO.parent / "shared"
 REFERENCE_CORPUS = SHARED / "corpus"
 EVAL_QUESTIONS = SHARED / "eval" / "questions.jsonl"
 REPO_MANIFEST = REPO / "corpus" / "sources.toml"
+
+def pytest_configure(config) -> None:
+    import os
+    import tempfile
+
+    os.environ["NCMEC_QA_CONFIG"] = str(Path(tempfile.gettempdir()) / f"ncmec-qa-tests-{os.getpid()}" / "config.toml")
+
 
 FAKE_MODEL = "fake:64"
 ENV_VARS = ("NCMEC_QA_CORPUS", "NCMEC_QA_INDEX", "NCMEC_QA_DOCS", "NCMEC_QA_MODEL", "NCMEC_QA_MODELS", "NCMEC_QA_TRAIN")

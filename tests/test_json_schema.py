@@ -67,7 +67,9 @@ CASES = {
     "corpus sync": (["corpus", "sync", "--from", "{docs}", "--json"], None, 0, ["corpus_sync"]),
 }
 # commands that change the corpus or need the training sets: tested below, each on its own copy
-SEPARATE = {"index build", "corpus add", "corpus remove", "train"}
+SEPARATE = {"index build", "corpus add", "corpus remove", "train",
+            # validated in test_config.py (they read and write a config file of their own)
+            "config", "config show", "config path", "config set", "config unset"}
 
 
 @pytest.mark.parametrize("command", sorted(CASES))

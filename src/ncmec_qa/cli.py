@@ -80,12 +80,16 @@ def handle_errors(f: Callable) -> Callable:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ncmec-qa")
-@click.option("--corpus", envvar="NCMEC_QA_CORPUS", type=click.Path(path_type=Path),
-              help="The manifest (sources.toml). Default: corpus/sources.toml in the checkout. [env NCMEC_QA_CORPUS]")
-@click.option("--index", "index_dir", envvar="NCMEC_QA_INDEX", type=click.Path(path_type=Path),
-              help="The index folder. Default: index/ in the checkout. [env NCMEC_QA_INDEX]")
-@click.option("--docs", envvar="NCMEC_QA_DOCS", type=click.Path(path_type=Path),
-              help="The documents folder the manifest's paths point into. Default: the manifest's `documents`. [env NCMEC_QA_DOCS]")
+# environment and config file are read by config.resolve_paths (so `ncmec-qa config` can say which won)
+@click.option("--corpus", type=click.Path(path_type=Path),
+              help="The manifest (sources.toml). Default: NCMEC_QA_CORPUS, the config file's `corpus`, "
+                   "corpus/sources.toml in the checkout, or the user data folder's (`ncmec-qa config`).")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path),
+              help="The index folder. Default: NCMEC_QA_INDEX, the config file's `index`, index/ in the checkout, "
+                   "or the user data folder's.")
+@click.option("--docs", type=click.Path(path_type=Path),
+              help="The documents folder the manifest's paths point into. Default: NCMEC_QA_DOCS, the config "
+                   "file's `docs`, or the manifest's `documents`.")
 @click.option("--query-encoder", type=click.Choice(["auto", "model"]), default="auto", show_default=True,
               envvar="NCMEC_QA_QUERY_ENCODER",
               help="auto: the index's ONNX encoder when it has one; model: load the embedding model itself "
@@ -319,7 +323,7 @@ def _register_extensions() -> None:
     """Command groups that live in their own modules."""
     import importlib
 
-    for name in ("cli_build", "cli_corpus", "cli_verify", "cli_train", "cli_index", "cli_open"):
+    for name in ("cli_build", "cli_corpus", "cli_verify", "cli_train", "cli_index", "cli_open", "cli_config"):
         try:
             mod = importlib.import_module(f"ncmec_qa.{name}")
         except ModuleNotFoundError as e:

@@ -116,7 +116,8 @@ def load_manifest(path: Path, strict: bool = True) -> Manifest:
     path = Path(path)
     if not path.is_file():
         raise ManifestError(
-            f"manifest not found: {path} (pass --corpus or set NCMEC_QA_CORPUS to a sources.toml)"
+            f"manifest not found: {path} (pass --corpus or set NCMEC_QA_CORPUS to a sources.toml, "
+            "or `ncmec-qa config set corpus PATH`)"
         )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

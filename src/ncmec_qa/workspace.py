@@ -16,7 +16,7 @@ from .answering import AnswerConfig, answer_question
 from .chunking import ChunkConfig
 from .config import Paths, resolve_paths
 from .embedding import Embedder, make_embedder
-from .errors import IndexStale
+from .errors import IndexMissing, IndexStale, ManifestError
 from .learn.shipped import Judgment, load_judgment
 from .manifest import Manifest, load_manifest, manifest_hash
 from .models import Answer, Hit, Source
@@ -41,16 +41,21 @@ class Workspace:
 
     @classmethod
     def open(cls, corpus=None, index=None, docs=None, model=None, **kw) -> "Workspace":
-        return cls(resolve_paths(corpus=corpus, index=index, docs=docs), model=model, **kw)
+        """Each location from the option given here, else the environment, the config file, the checkout
+        found from the working directory, or the user data folder (config.resolve_paths)."""
+        return cls(resolve_paths(corpus=corpus, index=index, docs=docs, model=model), model=model, **kw)
 
     # -- corpus ------------------------------------------------------------------------------
     @cached_property
     def manifest(self) -> Manifest:
+        if not self.paths.manifest.exists():  # say where it was looked for, and how to name another
+            raise ManifestError(self.paths.missing_manifest())
         return load_manifest(self.paths.manifest)
 
     @property
     def docs_dir(self) -> Path:
-        return self.manifest.docs_dir(self.paths.docs)
+        fallback = self.paths.default_docs if self.paths.docs is None and not self.manifest.documents else None
+        return self.manifest.docs_dir(self.paths.docs or fallback)
 
     # -- index -------------------------------------------------------------------------------
     def build(self, full: bool = False, log: Callable[[str], None] = lambda m: None,
@@ -61,7 +66,7 @@ class Workspace:
 
         from .buildlock import build_lock
 
-        embedder = embedder or make_embedder(self.model)
+        embedder = embedder or make_embedder(self.model or self.paths.model)
         with build_lock(self.paths.index, log=log):  # a second build waits for this one, then reuses its work
             report = build_index(self.manifest, self.docs_dir, self.paths.index, embedder, self.chunking,
                                  full=full, log=log, progress_factory=progress_factory, vector_params=vector_params,
@@ -92,7 +97,10 @@ class Workspace:
 
     @cached_property
     def index(self) -> Index:
-        return Index(self.paths.index)
+        try:
+            return Index(self.paths.index)
+        except IndexMissing as e:  # say what to do here, which may first be naming a manifest
+            raise IndexMissing(self.paths.missing_index()) from e
 
     def document_issues(self) -> list["DocIssue"]:
         """Documents skipped, changed, drifted, missing, new or removed, by sha256 of the files (index status)."""
@@ -104,7 +112,10 @@ class Workspace:
         """Everything the build recorded, recomputed (index verify); with `documents`, the files on disk too."""
         from .index_health import verify_generation
 
-        return verify_generation(self.paths.index, self.docs_dir if documents else None)
+        try:
+            return verify_generation(self.paths.index, self.docs_dir if documents else None)
+        except IndexMissing as e:
+            raise IndexMissing(self.paths.missing_index()) from e
 
     def staleness(self) -> str | None:
         """One line saying why the index does not match the manifest or model, or None."""
