@@ -1,0 +1,1 @@
+"""Search: what a question says, the features the rankers read, and hybrid retrieval."""
