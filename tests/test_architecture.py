@@ -20,6 +20,7 @@ TOP = {
     "schemas": "models",  # the JSON Schemas of --json: data files and a loader
     "evaluation": "learn",  # recall, MRR, answer precision: read by learn/, `ncmec-qa eval` and bench/
     "workspace": "workspace",
+    "api": "api",  # ask, search, cite: thin functions over the workspace
     "__init__": "api",  # the public API re-exports the workspace's functions
     "__main__": "cli",
 }
