@@ -415,8 +415,13 @@ def test_readme_install_in_a_clean_venv(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     clone = home / "ncmec-qa"
-    shutil.copytree(REPO, clone, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "index", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis", ".work"))
+    anywhere = shutil.ignore_patterns("*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis", ".work")
+
+    def ignore(folder: str, names: list[str]) -> set[str]:  # the checkout's index/ and build/, not src/ncmec_qa/index/
+        top = {".git", ".venv", "index", "build"} if Path(folder) == REPO else set()
+        return set(anywhere(folder, names)) | (top & set(names))
+
+    shutil.copytree(REPO, clone, ignore=ignore)
     venv_bin = home / ".venvs" / "ncmec-qa" / "bin"
     env = shell_env(home, venv_bin, pythonpath=False)
     env.pop("VIRTUAL_ENV", None)
