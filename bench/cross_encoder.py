@@ -56,11 +56,15 @@ def fold_scores(train, score, folder: Path, name: str, log: Callable[[str], None
         return {(q, int(r)): s for q, r, s in json.loads(cache.read_text())}
     import torch
     from datasets import Dataset
-    from sentence_transformers.cross_encoder import (CrossEncoder, CrossEncoderTrainer,
-                                                     CrossEncoderTrainingArguments, losses)
+    from sentence_transformers.cross_encoder import (
+        CrossEncoder,
+        CrossEncoderTrainer,
+        CrossEncoderTrainingArguments,
+        losses,
+    )
     from transformers import set_seed
 
-    from ncmec_qa.embedding import resolve_model_path
+    from ncmec_qa.index.embedding import resolve_model_path
 
     set_seed(SETTINGS["seed"])
     pairs, labels = _pairs(train)
@@ -125,7 +129,7 @@ def _cells(mined, ranker, prefix: str) -> dict:
 def cross_encoder_rows(ws, m_train, m_dev, replayer, default, folder: Path, log) -> list[dict]:
     from ncmec_qa.learn.folds import group_folds
     from ncmec_qa.learn.linear import fit_logistic
-    from ncmec_qa.rank_features import PASSAGE_FEATURES
+    from ncmec_qa.search.rank_features import PASSAGE_FEATURES
 
     oof: dict[tuple[str, int], float] = {}
     groups = [m.group for m in m_train]

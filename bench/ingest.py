@@ -70,11 +70,11 @@ def write_text(path: Path, size: int, kind: str, seed: int = 13) -> None:
 def child(spec: dict) -> dict:
     import resource
 
-    from ncmec_qa.chunking import ChunkConfig
-    from ncmec_qa.embedding import make_embedder
-    from ncmec_qa.indexer import build_index
+    from ncmec_qa.corpus.manifest import Manifest, load_manifest, sha256_file, source_from_dict
+    from ncmec_qa.index.embedding import make_embedder
+    from ncmec_qa.index.indexer import build_index
+    from ncmec_qa.ingest.chunking import ChunkConfig
     from ncmec_qa.ingest.guard import Limits
-    from ncmec_qa.manifest import Manifest, load_manifest, sha256_file, source_from_dict
 
     limits = Limits(**spec.get("limits", {}))
     tmp = Path(spec["tmp"])
@@ -113,8 +113,8 @@ def run_case(spec: dict) -> dict:
 
 def chunk_times(sizes: list[int], limit: int) -> list[dict]:
     """Seconds to chunk one paragraph of each size, cut at `limit` and not cut (as before)."""
-    from ncmec_qa.chunking import ChunkConfig, chunk_document
     from ncmec_qa.ingest import load_bytes
+    from ncmec_qa.ingest.chunking import ChunkConfig, chunk_document
 
     rows = []
     for n in sizes:
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(json.loads(args.child))))
         return 0
 
-    from ncmec_qa.chunking import ChunkConfig
+    from ncmec_qa.ingest.chunking import ChunkConfig
     from ncmec_qa.ingest.guard import Limits
 
     d, cfg = Limits(), ChunkConfig()

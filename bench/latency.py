@@ -34,7 +34,6 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import numpy as np  # noqa: E402
-
 from report import table, write_section  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
@@ -80,9 +79,9 @@ def same_top5(index: Path, questions: list[str]) -> int:
 
 
 def throughput(index: Path, n: int) -> list[dict]:
-    from ncmec_qa.embedding import SentenceTransformerEmbedder
-    from ncmec_qa.onnx_encoder import OnnxEncoder
-    from ncmec_qa.store import Index
+    from ncmec_qa.index.embedding import SentenceTransformerEmbedder
+    from ncmec_qa.index.onnx_encoder import OnnxEncoder
+    from ncmec_qa.index.store import Index
 
     ix = Index(index)
     recs = ix.passages(range(1, min(ix.size, n) + 1))
@@ -112,8 +111,8 @@ def throughput(index: Path, n: int) -> list[dict]:
 
 
 def scale(index: Path, sizes: list[int], queries: int) -> list[dict]:
-    from ncmec_qa.store import Index
-    from ncmec_qa.vectors import FlatIndex, build_vector_index, open_vector_index
+    from ncmec_qa.index.store import Index
+    from ncmec_qa.index.vectors import FlatIndex, build_vector_index, open_vector_index
 
     ix = Index(index)
     base = np.vstack([np.asarray(ix.vectors), np.asarray(ix.sentence_vectors)]).astype(np.float32)

@@ -39,7 +39,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ncmec_qa.answering import AnswerConfig  # noqa: E402
+from report import table, write_section  # noqa: E402
+
+from ncmec_qa.answer.answering import AnswerConfig  # noqa: E402
+from ncmec_qa.corpus.manifest import Manifest, save_manifest, sha256_file  # noqa: E402
 from ncmec_qa.evaluation import evaluate, first_gold_rank, load_questions  # noqa: E402
 from ncmec_qa.learn.crossval import answers_by, cv_answers, report_of  # noqa: E402
 from ncmec_qa.learn.folds import reliability  # noqa: E402
@@ -54,13 +57,10 @@ from ncmec_qa.learn.train import (  # noqa: E402
     same_models,
     verdict_report,
 )
-from ncmec_qa.manifest import Manifest, save_manifest, sha256_file  # noqa: E402
 from ncmec_qa.models import Hit, Source  # noqa: E402
-from ncmec_qa.retrieval import RetrievalConfig  # noqa: E402
+from ncmec_qa.search.retrieval import RetrievalConfig  # noqa: E402
 from ncmec_qa.verify import VerifyConfig, verify_claim  # noqa: E402
 from ncmec_qa.workspace import Workspace  # noqa: E402
-
-from report import table, write_section  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 SEED = "seed-factually-2026"
@@ -254,7 +254,7 @@ def scifact_rows(sws: Workspace, claims: list[dict], shipped: Judgment) -> list[
 
 def _rules_hits(m, cfg):
     from ncmec_qa.learn.replay import replay_hits
-    from ncmec_qa.retrieval import config_ranker
+    from ncmec_qa.search.retrieval import config_ranker
 
     rules = replace(cfg, ranker="rules")
     return replay_hits(m, config_ranker(rules, None), rules, 100)

@@ -35,8 +35,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from ncmec_qa.embedding import DEFAULT_MODEL, make_embedder  # noqa: E402
-from ncmec_qa.manifest import Manifest, load_manifest, save_manifest, sha256_file  # noqa: E402
+from ncmec_qa.corpus.manifest import Manifest, load_manifest, save_manifest, sha256_file  # noqa: E402
+from ncmec_qa.index.embedding import DEFAULT_MODEL, make_embedder  # noqa: E402
 from ncmec_qa.workspace import Workspace  # noqa: E402
 
 PARAGRAPH = (

@@ -47,7 +47,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from ncmec_qa.units import Unit  # noqa: E402
+from ncmec_qa.answer.units import Unit  # noqa: E402
 from ncmec_qa.verify import (  # noqa: E402
     CONTRADICTED,
     NOT_FOUND,
@@ -179,7 +179,7 @@ def embed_wice(rows: list[dict], picks: list[list[int]], cache: Path | None) -> 
         if str(z["key"]) == key:
             flat, sizes = z["sentences"], z["sizes"]
             return z["claims"], np.split(flat, np.cumsum(sizes)[:-1])
-    from ncmec_qa.embedding import make_embedder
+    from ncmec_qa.index.embedding import make_embedder
 
     emb = make_embedder(None)
     claims = emb.encode([r["claim"] for r in rows])

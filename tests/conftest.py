@@ -11,8 +11,8 @@ documents from ../shared/corpus.
 from __future__ import annotations
 
 import io
-import socket
 import re
+import socket
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,9 +20,9 @@ from typing import Any, Sequence
 import pytest
 from click.testing import CliRunner, Result
 
-from ncmec_qa.manifest import Manifest, load_manifest, save_manifest, sha256_file, source_from_dict
+from ncmec_qa.corpus.manifest import Manifest, load_manifest, save_manifest, sha256_file, source_from_dict
+from ncmec_qa.index.store import Index
 from ncmec_qa.models import Source
-from ncmec_qa.store import Index
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -270,7 +270,7 @@ def fake_ws(tiny_corpus, tmp_path):
 
 def run_cli(args: Sequence[str], input: str | None = None, catch_exceptions: bool = False) -> Result:
     """Invoke `ncmec-qa` in-process with the NCMEC_QA_* variables unset for the call."""
-    from ncmec_qa.cli import main
+    from ncmec_qa.cli.commands import main
 
     runner = CliRunner()
     return runner.invoke(main, list(args), input=input, env={v: None for v in ENV_VARS},

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ncmec_qa.verify import CONTRADICTED, NOT_FOUND, SUPPORTED, split_claims, verify_article
-from ncmec_qa.verify.annotate import annotate_markdown
+from ncmec_qa.render.annotate import annotate_markdown
 from ncmec_qa.verify.clauses import split_clauses
-from ncmec_qa.verify.report_html import COLOURS, report_html
+from ncmec_qa.render.report_html import COLOURS, report_html
 from ncmec_qa.verify.segment import segment_article
 
 CONTRA = "Every operator shall file a widget report within 45 days of discovery"
@@ -187,7 +187,7 @@ def test_html_report_escapes_article_and_corpus_text(fake_ws):
     assert "<script" not in page and "<img" not in page and "<b>name" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;img src=x onerror=alert(2)&gt;" in page
     assert "default-src 'none'" in page  # the page may load nothing, run nothing
-    from ncmec_qa.verify.report_html import _safe_url
+    from ncmec_qa.render.report_html import _safe_url
 
     assert _safe_url("javascript:alert(1)") == "" and _safe_url(" https://e.org/a ") == "https://e.org/a"
 
@@ -414,8 +414,8 @@ def test_terminal_report_prints_article_text_as_text_not_markup(fake_ws):
 
     from rich.console import Console
 
-    import ncmec_qa.cli  # noqa: F401  (cli_verify is registered by cli; import them in that order)
-    from ncmec_qa.cli_verify import _print_report
+    import ncmec_qa.cli.commands  # noqa: F401  (cli_verify is registered by cli; import them in that order)
+    from ncmec_qa.cli.verify import _print_report
 
     text = f"{CONTRA} [1] [/bold] [red]x[/red]. Is [/cyan] this long enough?\n"
     buf = io.StringIO()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import TINY_DOCS
-from ncmec_qa.chunking import ChunkConfig, chunk_document, split_sentences
+
 from ncmec_qa.ingest import load_document
+from ncmec_qa.ingest.chunking import ChunkConfig, chunk_document, split_sentences
 from ncmec_qa.models import Block, Document, Passage
 
 WORDS = ("registry operator widget report office audit city serial number penalty spring archive "
@@ -263,7 +263,7 @@ def test_table_detection_can_be_turned_off():
 
 
 def test_markdown_table_bars_count_as_table_lines():
-    from ncmec_qa.chunking import table_runs
+    from ncmec_qa.ingest.chunking import table_runs
 
     text = "| Country | Reports |\n| :-- | :-- |\n| Alpha | 1,132,270 |\n| Beta | 833,909 |\n| Gamma | 12 |\nAfter."
     runs = table_runs(text, 0, len(text), 3)

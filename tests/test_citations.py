@@ -4,13 +4,13 @@ record and the passage's pinpoint, on hand-made records and on the tiny corpus."
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from conftest import location_args, run_cli
 
-from dataclasses import replace
-
-from ncmec_qa.citations import (
+from ncmec_qa.models import Citation, Passage, Source
+from ncmec_qa.render.citations import (
     CitationError,
     cite_passage,
     export,
@@ -22,7 +22,6 @@ from ncmec_qa.citations import (
     to_markdown,
     to_ris,
 )
-from ncmec_qa.models import Citation, Passage, Source
 
 STATUTE = Source(
     id="law-7",
@@ -281,7 +280,7 @@ def test_bibtex_from_the_reference_manifest_parses_with_authors():
     """Every record of the checkout's manifest makes an entry pybtex reads back; Grimm 2024 has its author."""
     from conftest import REPO_MANIFEST
 
-    from ncmec_qa.manifest import load_manifest
+    from ncmec_qa.corpus.manifest import load_manifest
 
     sources = load_manifest(REPO_MANIFEST).by_id()
     for src in sources.values():

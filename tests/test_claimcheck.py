@@ -1,4 +1,4 @@
-"""Tests for ncmec_qa.claimcheck: quantity extraction, years, negation and claim/evidence comparison."""
+"""Tests for ncmec_qa.answer.quantities and ncmec_qa.verify.claimcheck: quantity extraction, years, negation and claim/evidence comparison."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ import dataclasses
 
 import pytest
 
-from ncmec_qa.claimcheck import (
+from ncmec_qa.answer.quantities import Quantity, extract_quantities, extract_years
+from ncmec_qa.verify.claimcheck import (
     Comparison,
-    Quantity,
     compare,
-    extract_quantities,
-    extract_years,
     format_quantity,
     has_negation,
     negation_mismatch,

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 import pytest
-
 from conftest import (
     FAKE_MODEL,
     PASSAGE_KEYS,
@@ -17,10 +16,11 @@ from conftest import (
     location_args,
     run_cli,
 )
+
 from ncmec_qa import __version__
-from ncmec_qa.cli import main
+from ncmec_qa.cli.commands import main
 from ncmec_qa.errors import IndexMissing
-from ncmec_qa.store import Index
+from ncmec_qa.index.store import Index
 
 # Questions that repeat most words of the sentence that answers them, so that even the fake
 # embedder scores that sentence far above any abstention threshold tuned for the real model.

@@ -10,7 +10,7 @@ import sys
 import pytest
 from conftest import FAKE_MODEL, REPO, TINY_DOCS, location_args, run_cli
 
-from ncmec_qa.cli_input import EXIT_BROKEN_PIPE
+from ncmec_qa.cli.inputs import EXIT_BROKEN_PIPE
 
 KEEP_QUESTION = "Does the registry keep every report for ninety days?"
 OFF_TOPIC = "Which planets have rings made of ice?"

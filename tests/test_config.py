@@ -14,13 +14,22 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from conftest import FAKE_MODEL, REPO, write_tiny_corpus
 
 from ncmec_qa import schemas
-from click.testing import CliRunner
-
-from conftest import FAKE_MODEL, REPO, write_tiny_corpus
-from ncmec_qa.config import (CHECKOUT, CONFIG_FILE, DATA_DIR, DEFAULT, ENVIRONMENT, MANIFEST, OPTION, ConfigError,
-                             read_config, resolve_paths)
+from ncmec_qa.config import (
+    CHECKOUT,
+    CONFIG_FILE,
+    DATA_DIR,
+    DEFAULT,
+    ENVIRONMENT,
+    MANIFEST,
+    OPTION,
+    ConfigError,
+    read_config,
+    resolve_paths,
+)
 
 SRC = REPO / "src"
 README = REPO / "README.md"
@@ -47,7 +56,7 @@ def data(home: Path) -> Path:
 
 def cli(args, cwd: Path, input: str | None = None):
     """`ncmec-qa ARGS` in-process, run from `cwd`, with the environment as the test left it."""
-    from ncmec_qa.cli import main
+    from ncmec_qa.cli.commands import main
 
     old = Path.cwd()
     os.chdir(cwd)
@@ -291,7 +300,7 @@ def test_missing_index_and_manifest_say_both(tmp_path):
 
 
 def test_data_folder_manifest_without_documents_reads_the_data_folders_documents(home, tmp_path):
-    from ncmec_qa.manifest import Manifest, save_manifest
+    from ncmec_qa.corpus.manifest import Manifest, save_manifest
     from ncmec_qa.workspace import Workspace
 
     m = data(home) / "corpus" / "sources.toml"
@@ -331,7 +340,7 @@ def wrapper_bin(tmp_path: Path) -> Path:
     bindir.mkdir(exist_ok=True)
     exe = bindir / "ncmec-qa"
     exe.write_text(f"#!/bin/sh\nexec '{sys.executable}' -c 'import sys; sys.argv[0] = \"ncmec-qa\"; "
-                   "from ncmec_qa.cli import main; main()' \"$@\"\n")
+                   "from ncmec_qa.cli.commands import main; main()' \"$@\"\n")
     exe.chmod(0o755)
     return bindir
 
@@ -406,8 +415,13 @@ def test_readme_install_in_a_clean_venv(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     clone = home / "ncmec-qa"
-    shutil.copytree(REPO, clone, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "index", "build", "*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis", ".work"))
+    anywhere = shutil.ignore_patterns("*.egg-info", "__pycache__", ".pytest_cache", ".hypothesis", ".work")
+
+    def ignore(folder: str, names: list[str]) -> set[str]:  # the checkout's index/ and build/, not src/ncmec_qa/index/
+        top = {".git", ".venv", "index", "build"} if Path(folder) == REPO else set()
+        return set(anywhere(folder, names)) | (top & set(names))
+
+    shutil.copytree(REPO, clone, ignore=ignore)
     venv_bin = home / ".venvs" / "ncmec-qa" / "bin"
     env = shell_env(home, venv_bin, pythonpath=False)
     env.pop("VIRTUAL_ENV", None)

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import (
     ENV_VARS,
     FAKE_MODEL,
@@ -30,11 +29,12 @@ from conftest import (
     location_args,
     make_source,
 )
-from ncmec_qa.chunking import chunk_document
-from ncmec_qa.cli import main
+
+from ncmec_qa.cli.commands import main
+from ncmec_qa.corpus.manifest import Manifest, load_manifest, save_manifest
+from ncmec_qa.index.store import Index
 from ncmec_qa.ingest import load_document
-from ncmec_qa.manifest import Manifest, load_manifest, save_manifest
-from ncmec_qa.store import Index
+from ncmec_qa.ingest.chunking import chunk_document
 
 # -- helpers --------------------------------------------------------------------------------------
 
@@ -768,7 +768,7 @@ def test_a_secondary_source_is_marked_as_such(editions):
     a = json.loads(r.stdout)
     assert a["answered"], a["reason"]
     assert [(s["source_id"], s["kind"], s["superseded"]) for s in a["sources"]] == [("commentary", "secondary", False)]
-    from ncmec_qa.answering import SECONDARY_ONLY
+    from ncmec_qa.answer.answering import SECONDARY_ONLY
 
     assert a["warnings"] == [SECONDARY_ONLY]  # nothing superseded; every quote secondary, and the reader is told
     r = cli([*editions, "ask", COMMENTARY_Q])
@@ -840,7 +840,7 @@ def test_remove_delete_file_refuses_a_file_outside_the_folder(tiny_corpus, tmp_p
     m = load_manifest(tiny_corpus.manifest_path)
     from dataclasses import replace as _replace
 
-    from ncmec_qa.manifest import save_manifest
+    from ncmec_qa.corpus.manifest import save_manifest
 
     save_manifest(m.with_sources([_replace(s, file="link.txt") if s.id == "tiny-notes" else s for s in m.sources]))
     before = tiny_corpus.manifest_path.read_bytes()

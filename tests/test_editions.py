@@ -7,9 +7,9 @@ import datetime as dt
 import json
 
 import pytest
-
 from conftest import location_args, open_workspace, run_cli, write_tiny_corpus
-from ncmec_qa.editions import dangling, in_force, parse_date
+
+from ncmec_qa.corpus.editions import dangling, in_force, parse_date
 from ncmec_qa.models import Source
 
 
@@ -108,7 +108,7 @@ def test_corpus_add_records_superseded_by_and_check_flags_a_dangling_reference(t
     m = corpus.manifest()  # a record that points at nothing: the id was mistyped, or its target removed
     from dataclasses import replace
 
-    from ncmec_qa.manifest import save_manifest
+    from ncmec_qa.corpus.manifest import save_manifest
 
     save_manifest(m.with_sources([replace(s, supersedes=("rule-2018",)) if s.id == "rule-2024" else s
                                   for s in m.sources]))

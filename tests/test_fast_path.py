@@ -10,11 +10,11 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import EVAL_QUESTIONS, REFERENCE_CORPUS, REPO, REPO_MANIFEST, open_reference, run_cli
+
 from ncmec_qa.evaluation import load_questions
-from ncmec_qa.indexer import embedding_input
-from ncmec_qa.query_encoder import ENCODER_DIR, export_for_index, load_query_embedder, validate_encoder_dir
+from ncmec_qa.index.indexer import embedding_input
+from ncmec_qa.index.query_encoder import ENCODER_DIR, export_for_index, load_query_embedder, validate_encoder_dir
 
 pytestmark = pytest.mark.slow
 

@@ -19,12 +19,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ncmec_qa.chunking import ChunkConfig, chunk_document
+from ncmec_qa.corpus.manifest import Manifest, dumps, load_manifest, save_manifest
+from ncmec_qa.corpus.manifest_schema import FIELDS, check_document
 from ncmec_qa.errors import LoadError, ManifestError
 from ncmec_qa.ingest import LOADERS, load_document
 from ncmec_qa.ingest._util import paragraphs
-from ncmec_qa.manifest import Manifest, dumps, load_manifest, save_manifest
-from ncmec_qa.manifest_schema import FIELDS, check_document
+from ncmec_qa.ingest.chunking import ChunkConfig, chunk_document
 from ncmec_qa.models import Block, Document, Source
 
 settings.register_profile("ci", max_examples=120, deadline=None, derandomize=True, database=None,

@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 from conftest import FAKE_MODEL, REPO, location_args, make_pdf, make_source, run_cli, write_tiny_corpus
 
-from ncmec_qa.chunking import ChunkConfig, chunk_document, pieces
+from ncmec_qa.corpus.manifest import Manifest, load_manifest, save_manifest, source_from_dict
 from ncmec_qa.errors import ExitStatus, LoadError
+from ncmec_qa.index.store import Index, current_generation
 from ncmec_qa.ingest import load_bytes
+from ncmec_qa.ingest.chunking import ChunkConfig, chunk_document, pieces
 from ncmec_qa.ingest.guard import Budget, Limits, read_document, time_limit
-from ncmec_qa.manifest import Manifest, load_manifest, save_manifest, source_from_dict
-from ncmec_qa.store import Index, current_generation
 
 GOOD_TEXT = b"The registry keeps every widget report for ninety days.\n\nOperators may ask for a correction.\n"
 SECRET = "zebra-quartz-secret line that must never be indexed"
@@ -310,7 +310,6 @@ def test_passage_limit_stops_chunking_early():
 
 def test_time_limit_stops_a_slow_loader(tmp_path, monkeypatch):
     from ncmec_qa import ingest
-
     def slow(data, source_id, file):
         while True:  # a parser stuck on hostile input
             sum(range(1000))
@@ -343,7 +342,6 @@ def test_time_limit_off_the_main_thread_is_checked_while_chunking():
 
 def test_build_time_limit_is_reported_by_name(tmp_path, monkeypatch):
     from ncmec_qa import ingest
-
     corpus = write_tiny_corpus(tmp_path, only=["tiny-notes", "tiny-handbook"])
 
     def slow(data, source_id, file):
@@ -359,7 +357,7 @@ def test_build_time_limit_is_reported_by_name(tmp_path, monkeypatch):
 
 
 def test_long_paragraphs_are_cut_before_sentence_splitting(monkeypatch):
-    import ncmec_qa.chunking as chunking
+    import ncmec_qa.ingest.chunking as chunking
 
     seen: list[int] = []
     real = chunking._segmenter()
@@ -404,7 +402,7 @@ def test_a_table_line_far_longer_than_a_row_is_prose():
 def test_the_paragraph_limit_leaves_the_reference_corpus_unchanged():
     from conftest import REFERENCE_CORPUS, REPO_MANIFEST
 
-    from ncmec_qa.manifest import load_manifest
+    from ncmec_qa.corpus.manifest import load_manifest
 
     m = load_manifest(REPO_MANIFEST)
     for s in m.sources:
@@ -451,9 +449,9 @@ def test_a_document_that_became_unreadable_is_reported_as_dropped(fake_ws, tiny_
 
 def test_limits_can_be_set_from_the_environment(tmp_path):
     from click.testing import CliRunner
-
     from conftest import ENV_VARS
-    from ncmec_qa.cli import main
+
+    from ncmec_qa.cli.commands import main
 
     corpus = write_tiny_corpus(tmp_path, only=["tiny-notes", "tiny-pdf"])
     env = {**{v: None for v in ENV_VARS}, "NCMEC_QA_MAX_PAGES": "1"}

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import (
     ENV_VARS,
     FAKE_MODEL,
@@ -28,10 +27,11 @@ from conftest import (
     open_workspace,
     run_cli,
 )
-from ncmec_qa.chunking import chunk_document
+
+from ncmec_qa.index.store import Index, current_generation
 from ncmec_qa.ingest import load_document
-from ncmec_qa.retrieval import RetrievalConfig, Retriever
-from ncmec_qa.store import Index, current_generation
+from ncmec_qa.ingest.chunking import chunk_document
+from ncmec_qa.search.retrieval import RetrievalConfig, Retriever
 from ncmec_qa.workspace import Workspace
 
 # -- incremental == full ----------------------------------------------------------------------------
@@ -239,7 +239,7 @@ def many_docs(root: Path, n: int, seed: int = 7) -> list:
 def cli_process(args: list, *, pause_before_swap: bool = False) -> subprocess.Popen:
     """`ncmec-qa ARGS` in a child process (stderr piped). With pause_before_swap the child stops
     for good once a complete new generation is written but not yet renamed into place."""
-    code = "from ncmec_qa.cli import main; main()"
+    code = "from ncmec_qa.cli.commands import main; main()"
     if pause_before_swap:
         code = (
             "import os, sys, time\n"
@@ -355,7 +355,7 @@ def test_a_build_killed_before_its_swap_leaves_the_previous_index_and_the_next_b
 
 def test_python_m_ncmec_qa_cli_runs(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
-    r = subprocess.run([sys.executable, "-m", "ncmec_qa.cli", "corpus", "--help"], capture_output=True, text=True,
+    r = subprocess.run([sys.executable, "-m", "ncmec_qa.cli.commands", "corpus", "--help"], capture_output=True, text=True,
                        env=env, cwd=tmp_path, timeout=120)
     assert r.returncode == 0, r.stderr[-500:]
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import (
     FAKE_MODEL,
     NOTES_TXT,
@@ -22,14 +21,15 @@ from conftest import (
     run_cli,
     write_tiny_corpus,
 )
-from ncmec_qa import store
-from ncmec_qa.answering import NOT_ANSWERED
-from ncmec_qa.chunking import ChunkConfig, chunk_document
+
+from ncmec_qa.answer.answering import NOT_ANSWERED
+from ncmec_qa.corpus.manifest import manifest_hash
 from ncmec_qa.errors import ExitStatus, IndexCorrupt, IndexMissing, IndexStale
-from ncmec_qa.generations import LOCK_FILES
+from ncmec_qa.index import store
+from ncmec_qa.index.generations import LOCK_FILES
+from ncmec_qa.index.store import Index, current_generation
 from ncmec_qa.ingest import load_document
-from ncmec_qa.manifest import manifest_hash
-from ncmec_qa.store import Index, current_generation
+from ncmec_qa.ingest.chunking import ChunkConfig, chunk_document
 
 
 def expected_passages(corpus, cfg: ChunkConfig = ChunkConfig()) -> dict[str, list]:
@@ -170,12 +170,12 @@ def test_the_contract_checker_catches_violations(fake_ws):
 # -- atomic writes --------------------------------------------------------------------------------
 
 def _fail_vector_index(monkeypatch):
-    import ncmec_qa.vectors
+    import ncmec_qa.index.vectors
 
     def boom(*a, **k):
         raise RuntimeError("simulated failure while writing vectors.faiss")
 
-    monkeypatch.setattr(ncmec_qa.vectors, "build_vector_index", boom)
+    monkeypatch.setattr(ncmec_qa.index.vectors, "build_vector_index", boom)
     return RuntimeError
 
 

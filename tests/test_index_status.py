@@ -11,12 +11,12 @@ import sys
 import time
 
 import pytest
-
 from conftest import FAKE_MODEL, NOTES_TXT, REPO, location_args, open_workspace, run_cli
-from ncmec_qa.buildlock import build_lock, owner
+
 from ncmec_qa.errors import IndexBusy
-from ncmec_qa.index_health import verify_generation
-from ncmec_qa.store import Index, current_generation
+from ncmec_qa.index.buildlock import build_lock, owner
+from ncmec_qa.index.index_health import verify_generation
+from ncmec_qa.index.store import Index, current_generation
 
 KEEP_QUESTION = "Does the registry keep every report for ninety days?"
 NEW_NOTES = NOTES_TXT.replace("ninety days", "seven years")
@@ -211,7 +211,7 @@ def test_ask_stdin_session_answers_from_the_rebuilt_index(fake_ws, tiny_corpus):
 
 def test_a_killed_build_leaves_no_lock_behind(tmp_path):
     index_dir = tmp_path / "index"
-    code = ("import sys, time\nfrom pathlib import Path\nfrom ncmec_qa.buildlock import build_lock\n"
+    code = ("import sys, time\nfrom pathlib import Path\nfrom ncmec_qa.index.buildlock import build_lock\n"
             f"with build_lock(Path({str(index_dir)!r})):\n    print('held', flush=True)\n    time.sleep(120)\n")
     p = subprocess.Popen([sys.executable, "-c", code], env=cli_env(), stdout=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "held"

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import FAKE_MODEL, HANDBOOK_MD, NOTES_TXT, location_args, open_workspace, run_cli
-from ncmec_qa import integrity
+
 from ncmec_qa.errors import IndexCorrupt
-from ncmec_qa.store import Index, current_generation
+from ncmec_qa.index import integrity
+from ncmec_qa.index.store import Index, current_generation
 
 KEEP_QUESTION = "Does the registry keep every report for ninety days?"
 FORGED_CLAIM = "The registry keeps every report for ten years."
@@ -105,7 +105,7 @@ def test_build_records_sha256_shapes_and_document_texts(fake_ws):
 
 
 def test_a_build_refuses_nan_vectors(tiny_corpus, tmp_path, monkeypatch):
-    from ncmec_qa.embedding import FakeEmbedder
+    from ncmec_qa.index.embedding import FakeEmbedder
 
     real = FakeEmbedder.encode
     monkeypatch.setattr(FakeEmbedder, "encode", lambda self, t, progress=None: real(self, t) * np.float32("nan"))
@@ -251,7 +251,7 @@ def test_damaged_encoder_is_one_line_and_exit_3(onnx_ws, tiny_corpus, file, dama
     assert onnx_ws.search("widget report", k=3)  # works before the damage
     damage(gen / "encoder" / file)
     if file == "encoder.opt.onnx" and damage is _flip_bit:  # the flipped weights load: only the sha256 tells
-        from ncmec_qa.onnx_encoder import OnnxEncoder
+        from ncmec_qa.index.onnx_encoder import OnnxEncoder
 
         OnnxEncoder(gen / "encoder" / file, gen / "encoder" / "tokenizer.json").encode(["widget"])
     args = location_args(tiny_corpus, onnx_ws.paths.index)
@@ -281,8 +281,7 @@ def open_workspace_like(ws):
 
 
 def test_a_damaged_previous_encoder_is_exported_again_not_passed_on(onnx_ws, tmp_path, monkeypatch):
-    from ncmec_qa import query_encoder
-
+    from ncmec_qa.index import query_encoder
     prev = onnx_ws.index.path
     entry = onnx_ws.index.meta["encoder"]
     exported = []

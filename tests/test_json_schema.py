@@ -9,11 +9,11 @@ from pathlib import Path
 
 import click
 import pytest
-
 from conftest import FAKE_MODEL, REPO, location_args, run_cli, write_tiny_corpus
+
 from ncmec_qa import schemas
-from ncmec_qa.cli import main
-from ncmec_qa.cli_input import EXIT_BROKEN_PIPE
+from ncmec_qa.cli.commands import main
+from ncmec_qa.cli.inputs import EXIT_BROKEN_PIPE
 from ncmec_qa.errors import ExitStatus
 
 KEEP_QUESTION = "Does the registry keep every report for ninety days?"

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-
 from conftest import REFERENCE_CORPUS, REPO_MANIFEST, SHARED, norm_ws, run_cli
+
 from ncmec_qa.learn.shipped import ModelMissing
 from ncmec_qa.verify import CONTRADICTED, NOT_FOUND, SUPPORTED, verify_claim
 from ncmec_qa.workspace import Workspace
@@ -81,7 +81,7 @@ def test_csv_and_json_citations_slice_the_file_itself(reference_ws):
 
 def _quoting(ws: Workspace, question: str):
     """What the answer quotes when the abstainer lets everything through (what is quoted, not whether)."""
-    from ncmec_qa.answering import AnswerConfig
+    from ncmec_qa.answer.answering import AnswerConfig
 
     w = _with(ws)
     w.answering = AnswerConfig(threshold=0.0)
@@ -129,7 +129,7 @@ def test_two_reports_that_disagree_on_1998_are_shown_side_by_side(reference_ws):
 
 
 def test_the_flagship_answer_says_when_it_rests_on_secondary_sources_only(reference_ws):
-    from ncmec_qa.answering import SECONDARY_ONLY
+    from ncmec_qa.answer.answering import SECONDARY_ONLY
 
     # no primary document answers it in words the selector and abstainer accept (the API's intended-recipient
     # fields are about recipients, not "downloaders"): the answer says so before anything else
@@ -192,7 +192,7 @@ def test_the_ranker_decides_the_order(reference_ws):
 
 
 def test_the_selector_decides_what_is_quoted(reference_ws):
-    from ncmec_qa.answering import AnswerConfig
+    from ncmec_qa.answer.answering import AnswerConfig
 
     def quoted(ws):
         ws.answering = AnswerConfig(threshold=0.0)

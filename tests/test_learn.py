@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-
 from conftest import FAKE_MODEL, location_args, run_cli
+
 from ncmec_qa.learn.folds import auc, choose_threshold, decisions, group_folds, reliability
 from ncmec_qa.learn.linear import FORMAT, LinearModel, fit_logistic, fit_one_vs_rest, hand_set
 from ncmec_qa.learn.shipped import MODEL_NAMES, PARAMS, ModelMissing, load_judgment, load_model
@@ -175,7 +175,7 @@ def test_ask_without_its_models_exits_2_with_one_line(built_tiny, tmp_path, monk
     monkeypatch.setenv("NCMEC_QA_MODELS", str(tmp_path / "nothing-here"))
     from click.testing import CliRunner
 
-    from ncmec_qa.cli import main
+    from ncmec_qa.cli.commands import main
 
     r = CliRunner().invoke(main, [*args, "ask", "Does the registry keep every report for ninety days?"])
     assert r.exit_code == 2

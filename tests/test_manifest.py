@@ -9,12 +9,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, REPO_MANIFEST, TINY_DOCS
-from ncmec_qa import manifest as manifest_mod
+
 from ncmec_qa.config import resolve_paths
-from ncmec_qa.errors import ManifestError
-from ncmec_qa.manifest import (
+from ncmec_qa.corpus import manifest as manifest_mod
+from ncmec_qa.corpus.manifest import (
     FORMATS,
     Manifest,
     detect_format,
@@ -26,6 +25,7 @@ from ncmec_qa.manifest import (
     source_from_dict,
     validate_ids,
 )
+from ncmec_qa.errors import ManifestError
 from ncmec_qa.models import Source
 
 RECORD = {

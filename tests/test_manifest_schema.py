@@ -8,8 +8,8 @@ import tomllib
 import pytest
 from conftest import FAKE_MODEL, REPO_MANIFEST, run_cli
 
+from ncmec_qa.corpus.manifest import ManifestInvalid, load_manifest, source_from_dict
 from ncmec_qa.errors import ExitStatus, ManifestError
-from ncmec_qa.manifest import ManifestInvalid, load_manifest, source_from_dict
 from ncmec_qa.models import Source
 
 GOOD = {
@@ -254,7 +254,7 @@ def one_error_line(result) -> str:
 
 
 def test_corpus_check_prints_each_schema_problem_on_its_own_line(tmp_path):
-    from ncmec_qa.manifest import sha256_file
+    from ncmec_qa.corpus.manifest import sha256_file
 
     args = _cli_corpus(tmp_path, "")
     good = {**GOOD, "sha256": sha256_file(tmp_path / "docs" / "a.txt"), "rights": "CC0"}

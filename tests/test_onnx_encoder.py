@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ncmec_qa.onnx_encoder import (
+from ncmec_qa.index.onnx_encoder import (
     FP32_THRESHOLD,
     INT8_THRESHOLD,
     ExportResult,
@@ -168,7 +168,7 @@ def test_query_time_import_pulls_in_no_torch(exported: ExportResult) -> None:
     code = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from ncmec_qa.onnx_encoder import OnnxEncoder\n"
+        "from ncmec_qa.index.onnx_encoder import OnnxEncoder\n"
         f"enc = OnnxEncoder(Path({str(exported.model_file)!r}), Path({str(exported.tokenizer_file)!r}))\n"
         "vec = enc.encode(['what is the CyberTipline?'])\n"
         "heavy = ('torch', 'sentence_transformers', 'transformers')\n"

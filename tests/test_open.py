@@ -8,8 +8,8 @@ import json
 import pytest
 from conftest import location_args, run_cli
 
-from ncmec_qa.links import link_for, text_fragment
 from ncmec_qa.models import Citation, Passage, Source
+from ncmec_qa.render.links import link_for, text_fragment
 
 
 def _cite(fmt: str, url: str | None, quote: str, page=None, file="doc.x") -> Citation:

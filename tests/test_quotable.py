@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import location_args, open_workspace, run_cli, write_tiny_corpus
 
-from conftest import open_workspace, run_cli, location_args, write_tiny_corpus
-from ncmec_qa.answering import AnswerConfig
+from ncmec_qa.answer.answering import AnswerConfig
+from ncmec_qa.answer.units import UnitConfig, passage_units, same_statement
 from ncmec_qa.evaluation import Evidence, Question, answer_shape, evaluate
 from ncmec_qa.models import Answer, AnswerSentence, Citation, Passage, Sentence, Source
-from ncmec_qa.render import citation_line
-from ncmec_qa.units import UnitConfig, passage_units, same_statement
+from ncmec_qa.render.render import citation_line
 
 
 @pytest.mark.parametrize("a, b, same", [
@@ -242,7 +242,7 @@ def test_two_editions_that_give_different_figures_are_shown_side_by_side(tmp_pat
 
 
 def test_the_same_statement_about_two_years_is_no_conflict():
-    from ncmec_qa.units import figures_apart
+    from ncmec_qa.answer.units import figures_apart
 
     assert figures_apart("The office received 4,100 filings in 2021.", "The office received 5,300 filings in 2022.") \
         is None  # a year differs: two years, not two figures for one
@@ -254,7 +254,7 @@ def test_the_same_statement_about_two_years_is_no_conflict():
 
 def test_footnote_markers_are_not_figures_in_conflict():
     """Two editions number the same sentence's footnote differently: that is no disagreement."""
-    from ncmec_qa.units import figures_apart
+    from ncmec_qa.answer.units import figures_apart
 
     assert figures_apart("Operators may attach files to the widget report.3 Files may be images.",
                          "Operators may attach files to the widget report.4 Files may be images.") is None
@@ -301,7 +301,7 @@ def test_eval_counts_primary_first_other_years_and_duplicates():
 
 
 def test_an_answer_quoting_only_secondary_sources_says_so(tmp_path):
-    from ncmec_qa.answering import SECONDARY_ONLY
+    from ncmec_qa.answer.answering import SECONDARY_ONLY
 
     corpus = write_tiny_corpus(tmp_path, only=["tiny-notes"])
     corpus.add("commentary", "commentary.md", b"# Commentary\n\nWidget offices must file every widget report within "
@@ -327,9 +327,9 @@ def test_an_answer_quoting_only_secondary_sources_says_so(tmp_path):
 def test_a_row_is_read_by_its_own_year_and_its_columns_not_by_its_title():
     """A per-year table titled "1998–2023" names 1998 in every row's context; the row for 2021 is not
     evidence for 1998 (ranker and selector alike), and a bare row is a count of what its columns say."""
-    from ncmec_qa.answer_features import UnitCandidate, unit_features
-    from ncmec_qa.rank_features import Candidate, QueryTerms, passage_features
-    from ncmec_qa.units import Unit
+    from ncmec_qa.answer.answer_features import UnitCandidate, unit_features
+    from ncmec_qa.answer.units import Unit
+    from ncmec_qa.search.rank_features import Candidate, QueryTerms, passage_features
 
     q = QueryTerms.of("How many reports were filed in 1998?", lambda ts: {t: 1.0 for t in ts})
     ctx = "Reports per year, 1998-2023\nrow 3 (columns: year, reports)"

@@ -6,10 +6,18 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import (
+    EVAL_QUESTIONS,
+    REFERENCE_CORPUS,
+    REPO_MANIFEST,
+    assert_answer_contract,
+    block_network,
+    open_reference,
+    run_cli,
+)
 
-from conftest import EVAL_QUESTIONS, REFERENCE_CORPUS, REPO_MANIFEST, assert_answer_contract, block_network, open_reference, run_cli
+from ncmec_qa.corpus.manifest import load_manifest, sha256_file
 from ncmec_qa.evaluation import evaluate, first_gold_rank, load_questions
-from ncmec_qa.manifest import load_manifest, sha256_file
 
 pytestmark = pytest.mark.slow
 

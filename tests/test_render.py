@@ -10,7 +10,7 @@ import pytest
 from conftest import location_args, run_cli
 
 from ncmec_qa.models import Answer, AnswerSentence, Citation, Hit, Passage, Source
-from ncmec_qa.render import PlainConsole, answer_markdown, clip, print_answer, print_hits, wrap
+from ncmec_qa.render.render import PlainConsole, answer_markdown, clip, print_answer, print_hits, wrap
 
 LONG_URL = "https://example.org/" + "a-very-long-path-segment/" * 5 + "widget-report-2023.pdf"  # > 80 columns
 SRC = Source(id="rep-2023", file="r.md", title="Widget Registry Annual Report on Reporting Duties and Counts",

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-
 from conftest import open_workspace, write_tiny_corpus
-from ncmec_qa.answering import AnswerConfig, answer_question
+
+from ncmec_qa.answer.answering import AnswerConfig, answer_question
 from ncmec_qa.models import Hit, Passage, Sentence, Source
-from ncmec_qa.query import asks_quantity, has_figure, named_terms, question_parts, years_in
-from ncmec_qa.retrieval import RetrievalConfig, Retriever, interleave
+from ncmec_qa.search.query import asks_quantity, has_figure, named_terms, question_parts, years_in
+from ncmec_qa.search.retrieval import RetrievalConfig, Retriever, interleave
 
 
 def test_years_in_names_each_year_once_in_order():
@@ -93,7 +93,7 @@ def test_coverage_counts_the_words_of_the_title(yearly_ws):
     with_ctx = _scores(ws, RetrievalConfig(ranker="rules", coverage_context=True, w_year=0), q)
     without = _scores(ws, RetrievalConfig(ranker="rules", coverage_context=False, w_year=0), q)
     # the stored context is the title the index was built with ("filings-2021"), so build again with the new one
-    from ncmec_qa.manifest import save_manifest
+    from ncmec_qa.corpus.manifest import save_manifest
 
     save_manifest(m.with_sources(titled))
     ws.__dict__.pop("manifest", None)

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from ncmec_qa import __version__
-from ncmec_qa.manifest import Manifest, load_manifest
+from ncmec_qa.corpus.manifest import Manifest, load_manifest
+from ncmec_qa.corpus.sync import SyncReport, apply_accepted, file_drift, sync_corpus
 from ncmec_qa.models import Source
-from ncmec_qa.sync import SyncReport, apply_accepted, file_drift, sync_corpus
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFEST = REPO / "corpus" / "sources.toml"

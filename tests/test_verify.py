@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import EVAL_QUESTIONS, REFERENCE_CORPUS, REPO_MANIFEST, SHARED, location_args, norm_ws, run_cli
 
+from ncmec_qa.answer.units import Unit
 from ncmec_qa.models import Verdict
-from ncmec_qa.units import Unit
 from ncmec_qa.verify import (
     CONTRADICTED,
     NOT_FOUND,
@@ -427,7 +427,8 @@ def test_cli_verify_seed_article_exits_by_contradictions(reference_index_ws):
 
 
 def test_claimcheck_extensions():
-    from ncmec_qa.claimcheck import closed_list, compare, extract_quantities, year_of_number
+    from ncmec_qa.answer.quantities import closed_list, extract_quantities
+    from ncmec_qa.verify.claimcheck import compare, year_of_number
 
     # "pre-2024" is a boundary, not the year a figure belongs to
     c = compare("Under the pre-2024 text, the fine is up to $150,000.", "not more than $150,000 (as of 2023)")
@@ -481,9 +482,9 @@ def test_a_chunked_table_gives_line_units_with_caption_and_years_and_one_table_u
     """Table pages are cut into lines by the chunker: each line that reads as a row becomes a unit
     carrying the caption above the table and its line of years, and the run of lines (with the
     caption) is one unit more, so that claims with two figures of one table find both together."""
-    from ncmec_qa.chunking import ChunkConfig, chunk_document
+    from ncmec_qa.answer.units import UnitConfig, passage_units
+    from ncmec_qa.ingest.chunking import ChunkConfig, chunk_document
     from ncmec_qa.models import Block, Document, Source
-    from ncmec_qa.units import UnitConfig, passage_units
 
     text = ("The office counts widget reports every year.\n"
             "Widget Reports by Route\nCY 2021 CY 2022 CY 2023\n"
@@ -513,9 +514,9 @@ def test_a_chunked_table_gives_line_units_with_caption_and_years_and_one_table_u
 def test_a_table_line_whose_passage_lacks_the_caption_takes_it_from_the_document():
     """Passages deep in a long table hold rows only: the caption and the line of years come
     from the document text above the table."""
-    from ncmec_qa.chunking import ChunkConfig, chunk_document
+    from ncmec_qa.answer.units import UnitConfig, passage_units
+    from ncmec_qa.ingest.chunking import ChunkConfig, chunk_document
     from ncmec_qa.models import Block, Document, Source
-    from ncmec_qa.units import UnitConfig, passage_units
 
     rows = [f"Route {i} {1000 + i:,} {2000 + i:,}" for i in range(40)]
     text = "Widget Reports by Route\nCY 2022 CY 2023\n" + "\n".join(rows) + "\n"

@@ -177,7 +177,7 @@ class GoldLocator:
 
 def quote_years(c) -> frozenset[str]:
     """The years a cited quote is evidence for (the rule answers follow: `units.evidence_years`)."""
-    from .units import doc_year, evidence_years
+    from .answer.units import doc_year, evidence_years
 
     return evidence_years(c.quote, c.reads_with, c.passage.section, doc_year(c.source))
 
@@ -185,7 +185,7 @@ def quote_years(c) -> frozenset[str]:
 def answer_shape(question: str, a: Answer) -> tuple[bool, int]:
     """(an answer to a question naming a year quotes a sentence whose evidence is for other years only,
     how many answer sentences repeat another of the same answer)."""
-    from .query import years_in
+    from .search.query import years_in
 
     asked = set(years_in(question))
     firsts = [a.sources[s.citations[0] - 1] for s in a.answer]

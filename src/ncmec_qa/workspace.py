@@ -12,20 +12,20 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from .answering import AnswerConfig, answer_question
-from .chunking import ChunkConfig
+from .answer.answering import AnswerConfig, answer_question
 from .config import Paths, resolve_paths
-from .embedding import Embedder, make_embedder
+from .corpus.manifest import Manifest, load_manifest, manifest_hash
 from .errors import IndexMissing, IndexStale, ManifestError
+from .index.embedding import Embedder, make_embedder
+from .index.store import Index, current_name
+from .ingest.chunking import ChunkConfig
 from .learn.shipped import Judgment, load_judgment
-from .manifest import Manifest, load_manifest, manifest_hash
 from .models import Answer, Hit, Source
-from .retrieval import RetrievalConfig, Retriever
-from .store import Index, current_name
+from .search.retrieval import RetrievalConfig, Retriever
 
 if TYPE_CHECKING:
-    from .index_health import DocIssue, VerifyReport
-    from .indexer import BuildReport
+    from .index.index_health import DocIssue, VerifyReport
+    from .index.indexer import BuildReport
 
 
 @dataclass
@@ -61,10 +61,9 @@ class Workspace:
     def build(self, full: bool = False, log: Callable[[str], None] = lambda m: None,
               progress_factory=None, embedder: Embedder | None = None, vector_params=None,
               limits=None) -> "BuildReport":
-        from .indexer import build_index
+        from .index.buildlock import build_lock
+        from .index.indexer import build_index
         from .ingest.guard import Limits
-
-        from .buildlock import build_lock
 
         embedder = embedder or make_embedder(self.model or self.paths.model)
         with build_lock(self.paths.index, log=log):  # a second build waits for this one, then reuses its work
@@ -104,13 +103,13 @@ class Workspace:
 
     def document_issues(self) -> list["DocIssue"]:
         """Documents skipped, changed, drifted, missing, new or removed, by sha256 of the files (index status)."""
-        from .index_health import document_issues
+        from .index.index_health import document_issues
 
         return document_issues(self.manifest, self.docs_dir, self.index.meta)
 
     def verify_index(self, documents: bool = True) -> "VerifyReport":
         """Everything the build recorded, recomputed (index verify); with `documents`, the files on disk too."""
-        from .index_health import verify_generation
+        from .index.index_health import verify_generation
 
         try:
             return verify_generation(self.paths.index, self.docs_dir if documents else None)
@@ -138,7 +137,7 @@ class Workspace:
     def query_embedder(self) -> Embedder:
         """The index's ONNX encoder when it has a usable one, else the model it was built with."""
         if self.fast_queries and not (self.model and self.model != self.index.meta.get("model")):
-            from .query_encoder import load_query_embedder
+            from .index.query_encoder import load_query_embedder
 
             fast = load_query_embedder(self.index.path, self.index.meta)
             if fast is not None:
@@ -195,7 +194,7 @@ class Workspace:
         """An answer quoting a document indexed from a file that differs from the manifest's sha256 says so."""
         from dataclasses import replace
 
-        from .index_health import drift_note
+        from .index.index_health import drift_note
 
         indexed = self.index.meta.get("documents") or {}
         cited = dict.fromkeys(c.source.id for c in a.sources)
@@ -216,7 +215,7 @@ class Workspace:
     def _sources(self) -> dict[str, Source]:
         """Manifest records by id, with a bare record for anything indexed but no longer listed."""
         known = self.manifest.by_id()
-        for sid, file, fmt, sha in self.index.db.execute("SELECT source_id, file, format, sha256 FROM documents"):
+        for sid, file, fmt, sha in self.index.document_records():
             if sid not in known:
                 known[sid] = Source(sid, file, sid, "(not in the manifest)", "", fmt, sha)
         return known

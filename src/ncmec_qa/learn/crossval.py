@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Sequence
 
-from ..answering import AnswerConfig
+from ..answer.answering import AnswerConfig
 from ..evaluation import EvalReport, evaluate
 from ..models import Answer
-from ..retrieval import RetrievalConfig
+from ..search.retrieval import RetrievalConfig
 from .mining import MinedQuestion
 from .replay import Replayer, as_questions
 from .shipped import Judgment

@@ -17,8 +17,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..evaluation import Evidence, evidence_of, gold_spans, load_jsonl
-from ..query import question_parts
-from ..rank_features import Candidate, QueryTerms
+from ..search.query import question_parts
+from ..search.rank_features import Candidate, QueryTerms
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class Pool:
     def rows(self) -> list[dict[str, float]]:
         """The candidates' ranking features (computed once)."""
         if self._rows is None:
-            from ..rank_features import feature_matrix
+            from ..search.rank_features import feature_matrix
 
             self._rows = feature_matrix(self.query, self.candidates)
         return self._rows

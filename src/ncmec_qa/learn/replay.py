@@ -12,10 +12,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..answering import AnswerConfig, Evidence, answer_question, candidate_units, weigh_evidence
+from ..answer.answering import AnswerConfig, Evidence, answer_question, candidate_units, weigh_evidence
 from ..evaluation import Question
 from ..models import Answer, Hit, Source
-from ..retrieval import RetrievalConfig, config_ranker, hits_of, interleave, part_floor, rank_candidates
+from ..search.retrieval import RetrievalConfig, config_ranker, hits_of, interleave, part_floor, rank_candidates
 from .linear import LinearModel
 from .mining import MinedQuestion
 from .shipped import Judgment

@@ -27,17 +27,16 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..answer_features import ANSWER_KINDS, QUESTION_FEATURES, UNIT_FEATURES, unit_features
-from ..answering import AnswerConfig, candidate_units
+from ..answer.answer_features import ANSWER_KINDS, QUESTION_FEATURES, UNIT_FEATURES, unit_features
+from ..answer.answering import AnswerConfig, candidate_units
 from ..evaluation import overlaps_gold
-from ..rank_features import PASSAGE_FEATURES
-from ..retrieval import RetrievalConfig
-from .folds import auc, choose_threshold, decisions, group_folds, reliability
-from .linear import LinearModel, fit_logistic, fit_one_vs_rest, hand_set
+from ..search.rank_features import PASSAGE_FEATURES
+from ..search.retrieval import RetrievalConfig
 from ..verify.assess import CONTRADICTED, NOT_FOUND, SUPPORTED, VERDICTS
 from ..verify.verdict import LABELS, verdict_of
 from ..verify.verdict_features import VERDICT_FEATURES, VERDICT_SIGNS
-from .folds import THRESHOLDS
+from .folds import THRESHOLDS, auc, choose_threshold, decisions, group_folds, reliability
+from .linear import LinearModel, fit_logistic, fit_one_vs_rest, hand_set
 from .mining import Example, MinedQuestion, ranking_rows
 from .replay import Replayer, replay_hits
 from .shipped import Judgment
@@ -321,9 +320,8 @@ def train_all(ws: Any, data: Path, cfg: TrainConfig = TrainConfig(),
     replayer = Replayer(ws.sources(), ws.document_text)
     qm = fit_question_models(mined, replayer, cfg, log)
     judged = Judgment(qm.ranker, qm.selector, qm.abstainer, _PLACEHOLDER)
-    from ..workspace import Workspace
-
-    wsj = Workspace(ws.paths, retrieval=replace(ws.retrieval, ranker="learned"), judgment=judged)
+    # a sibling of the caller's workspace (its class, so learn/ never imports the workspace above it)
+    wsj = type(ws)(ws.paths, retrieval=replace(ws.retrieval, ranker="learned"), judgment=judged)
     wsj.__dict__["index"] = ws.index
     wsj.__dict__["query_embedder"] = ws.query_embedder
     log(f"mining {len(claims)} training claims")

@@ -28,7 +28,11 @@ candidate sentences (the benchmarks use it on WiCE pages). A claim is checked in
 Thresholds were fitted on the 30 dev claims (eval/claims.jsonl); see docs/benchmarks-verify.md.
 """
 
-from .article import ArticleReport, report_markdown, short_quote, split_claims, verdict_markdown, verify_article
+import sys
+import types
+
+from ..models import Verdict
+from .article import ArticleReport, split_claims, verify_article
 from .assess import CONTRADICTED, NOT_FOUND, SUPPORTED, VERDICTS, Assessment, Claim, Scored, VerifyConfig, assess, clean_claim
 from .check import verify_claim, verify_claim_detailed
 from .collect import collect_units, embed_lines
@@ -37,5 +41,20 @@ from .terms import TermStats, index_stats, term_forms, terms
 
 __all__ = ["ArticleClaim", "ArticleReport", "ArticleSentence", "Assessment", "CONTRADICTED", "Claim", "NOT_FOUND", "SUPPORTED", "Scored", "TermStats",
            "VERDICTS", "VerifyConfig", "assess", "clean_claim", "collect_units", "embed_lines", "index_stats",
-           "report_markdown", "segment_article", "short_quote", "split_claims", "term_forms", "terms", "verdict_markdown", "verify_article",
+           "segment_article", "split_claims", "term_forms", "terms", "verify_article",
            "verify_claim", "verify_claim_detailed"]
+
+
+class _VerifyPackage(types.ModuleType):
+    """This package is also the public API's `verify` (`from ncmec_qa import verify`): calling it checks a claim.
+    Being the package itself (not a function of that name beside it) keeps `import ncmec_qa.verify.check` and
+    `from ncmec_qa.verify import …` working however `ncmec_qa.verify` was first reached."""
+
+    def __call__(self, ws, claim: str, **kw) -> Verdict:
+        """`verify(ws, claim, exclude=…, sources=…, k=…)`: one claim checked against the workspace's corpus, as
+        `ncmec-qa verify CLAIM` does (`verify_claim`): supported, contradicted or not_found, with the reason and
+        the deciding sentences quoted verbatim."""
+        return verify_claim(ws, claim, **kw)
+
+
+sys.modules[__name__].__class__ = _VerifyPackage

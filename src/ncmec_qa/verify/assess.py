@@ -8,8 +8,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
-from ..claimcheck import Comparison, Quantity, compare, extract_quantities, figure_distance, format_quantity
-from ..units import Unit, UnitConfig
+from ..answer.quantities import Quantity, extract_quantities
+from ..answer.units import Unit, UnitConfig
+from .claimcheck import Comparison, compare, figure_distance, format_quantity
 from .terms import TermStats, _figures, _names, _terms_cached, _years, term_forms
 
 SUPPORTED, CONTRADICTED, NOT_FOUND = "supported", "contradicted", "not_found"

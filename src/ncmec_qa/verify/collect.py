@@ -10,10 +10,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..answer.units import Unit, passage_units
 from ..models import Passage, Source
-from ..units import Unit, passage_units
 from .assess import VerifyConfig
 from .terms import TermStats, _figures, _names, _terms_cached, _years, index_stats, term_forms, terms
+
 
 def _rare_query(claim: str, stats: TermStats, n: int) -> str:
     """The claim's rarest words (that the corpus has), its years and its figures as written."""
@@ -33,7 +34,7 @@ def collect_units(
     cfg: VerifyConfig = VerifyConfig(),
 ) -> list[Unit]:
     """Candidate units for a claim from the workspace's index."""
-    from ..query import expand_query
+    from ..search.query import expand_query
 
     stats = index_stats(ws.index)
     qv = ws.embed_query(claim)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..claimcheck import extract_quantities
+from ..answer.quantities import extract_quantities
 from .assess import clean_claim
 from .clauses import split_clauses
 from .terms import terms
@@ -121,7 +121,7 @@ class _Builder:
         for at, line in lines:
             pos.extend(range(at, at + len(line) + 1))
         whole = "\n".join(line for _, line in lines)
-        from ..chunking import split_sentences
+        from ..ingest.chunking import split_sentences
 
         boiler = bool(_BOILERPLATE.match(para.strip()))
         if _is_title(whole) and not boiler:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from ..claimcheck import Quantity, extract_quantities
+from ..answer.quantities import Quantity, extract_quantities
 
 _STOP = frozenset(
     """

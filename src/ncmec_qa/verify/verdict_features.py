@@ -24,7 +24,8 @@ from __future__ import annotations
 import math
 import re
 
-from .. import claimcheck
+from ..answer.quantities import extract_quantities
+from . import claimcheck
 from .assess import (
     CONTRADICTED,
     NOT_FOUND,
@@ -245,7 +246,7 @@ def _trend(text: str) -> int:
     no line has two or more same-class figures (tables here list years in ascending order)."""
     best = 0
     for line in text.splitlines():
-        qs = [q for q in claimcheck.extract_quantities(line) if q.kind in ("number", "percent", "money")]
+        qs = [q for q in extract_quantities(line) if q.kind in ("number", "percent", "money")]
         if len(qs) >= 2 and len({q.unit for q in qs}) == 1:
             a, b = qs[0].value, qs[-1].value
             best = (b > a) - (b < a)
@@ -328,7 +329,7 @@ def claim_features(claim_text: str, assessment: Assessment, stats: TermStats) ->
     dated = [s for s in top if _on_topic(s, CFG) and (not years or any(y in _full(s) for y in years))]
     for q in claim.figures:
         for s in dated:
-            for e in claimcheck.extract_quantities(s.unit.text):
+            for e in extract_quantities(s.unit.text):
                 if e.kind != "year" and claimcheck.figure_class(e) == claimcheck.figure_class(q):
                     dmin = min(dmin, claimcheck.figure_distance(q, e))
     f["cmp_fig_dist"] = min(dmin, 3.0) if claim.figures and dmin < math.inf else 0.0

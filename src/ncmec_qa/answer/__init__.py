@@ -1,0 +1,1 @@
+"""Answers: evidence units, the selector's and abstainer's features, and the answer itself."""
