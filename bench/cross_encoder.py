@@ -21,8 +21,17 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-SETTINGS = {"epochs": 1, "lr": 1e-4, "batch": 16, "max_length": 128, "frozen_layers": 3, "negatives": 4,
-            "negatives_from_top": 30, "scored": 30, "seed": 0}
+SETTINGS = {
+    "epochs": 1,
+    "lr": 1e-4,
+    "batch": 16,
+    "max_length": 128,
+    "frozen_layers": 3,
+    "negatives": 4,
+    "negatives_from_top": 30,
+    "scored": 30,
+    "seed": 0,
+}
 
 
 def _text(c) -> str:
@@ -49,8 +58,9 @@ def _pairs(mined) -> tuple[list[tuple[str, str]], list[float]]:
 
 def fold_scores(train, score, folder: Path, name: str, log: Callable[[str], None]) -> dict[tuple[str, int], float]:
     """Fine-tune on `train`'s pools and score the top of `score`'s pools: (question id, rowid) -> score."""
-    key = hashlib.sha256(json.dumps([SETTINGS, sorted(m.id for m in train), sorted(m.id for m in score)])
-                         .encode()).hexdigest()[:16]
+    key = hashlib.sha256(
+        json.dumps([SETTINGS, sorted(m.id for m in train), sorted(m.id for m in score)]).encode()
+    ).hexdigest()[:16]
     cache = folder / f"{name}-{key}.json"
     if cache.is_file():
         return {(q, int(r)): s for q, r, s in json.loads(cache.read_text())}
@@ -76,21 +86,34 @@ def fold_scores(train, score, folder: Path, name: str, log: Callable[[str], None
         for p in layer.parameters():
             p.requires_grad = False
     ds = Dataset.from_dict({"query": [q for q, _ in pairs], "passage": [p for _, p in pairs], "label": labels})
-    args = CrossEncoderTrainingArguments(output_dir=str(folder / "trainer"), num_train_epochs=SETTINGS["epochs"],
-                                         per_device_train_batch_size=SETTINGS["batch"], learning_rate=SETTINGS["lr"],
-                                         warmup_ratio=0.1, seed=SETTINGS["seed"], data_seed=SETTINGS["seed"],
-                                         save_strategy="no", report_to="none", use_cpu=True, disable_tqdm=True,
-                                         logging_steps=1000, dataloader_num_workers=0)
+    args = CrossEncoderTrainingArguments(
+        output_dir=str(folder / "trainer"),
+        num_train_epochs=SETTINGS["epochs"],
+        per_device_train_batch_size=SETTINGS["batch"],
+        learning_rate=SETTINGS["lr"],
+        warmup_ratio=0.1,
+        seed=SETTINGS["seed"],
+        data_seed=SETTINGS["seed"],
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        disable_tqdm=True,
+        logging_steps=1000,
+        dataloader_num_workers=0,
+    )
     t0 = time.perf_counter()
     CrossEncoderTrainer(model=model, args=args, train_dataset=ds, loss=losses.BinaryCrossEntropyLoss(model)).train()
     t_train = time.perf_counter() - t0
     items = [(m.id, c.rowid, m.example.text, _text(c)) for m in score for c in m.whole.candidates[: SETTINGS["scored"]]]
     t0 = time.perf_counter()
     with torch.inference_mode():
-        s = model.predict([(q, p) for _, _, q, p in items], batch_size=32, show_progress_bar=False,
-                          activation_fn=torch.nn.Identity())
-    log(f"cross-encoder {name}: {len(pairs)} pairs trained in {t_train:.0f} s, {len(items)} scored in "
-        f"{time.perf_counter() - t0:.0f} s")
+        s = model.predict(
+            [(q, p) for _, _, q, p in items], batch_size=32, show_progress_bar=False, activation_fn=torch.nn.Identity()
+        )
+    log(
+        f"cross-encoder {name}: {len(pairs)} pairs trained in {t_train:.0f} s, {len(items)} scored in "
+        f"{time.perf_counter() - t0:.0f} s"
+    )
     out = [(q, int(r), float(x)) for (q, r, _, _), x in zip(items, np.asarray(s).reshape(-1))]
     folder.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps(out))
@@ -122,8 +145,13 @@ def _cells(mined, ranker, prefix: str) -> dict:
         rank = _ranking(m, sorted(range(len(s)), key=lambda i: (-s[i], i)))
         top5 += rank is not None and rank <= 5
         mrr += 1 / rank if rank else 0.0
-    return {f"{prefix} top 5": f"{top5}/{n}", f"{prefix} MRR": mrr / n if n else 0.0, f"{prefix} answer precision": None,
-            f"{prefix} answered": None, f"{prefix} abstained": None}
+    return {
+        f"{prefix} top 5": f"{top5}/{n}",
+        f"{prefix} MRR": mrr / n if n else 0.0,
+        f"{prefix} answer precision": None,
+        f"{prefix} answered": None,
+        f"{prefix} abstained": None,
+    }
 
 
 def cross_encoder_rows(ws, m_train, m_dev, replayer, default, folder: Path, log) -> list[dict]:
@@ -161,12 +189,19 @@ def cross_encoder_rows(ws, m_train, m_dev, replayer, default, folder: Path, log)
         return lambda m: (lambda model: model.proba(model.matrix(m.whole.rows()[: SETTINGS["scored"]])))(pick(m))
 
     return [
-        {"config": "cross-encoder fine-tuned from MiniLM, alone (top 30 of the pool)",
-         **_cells(m_train, alone, "train"), **_cells(m_dev, alone, "dev")},
-        {"config": "learned ranker over the same top 30 (reference for the two rows around it)",
-         **_cells(m_train, learned_only(lambda m: default.folds[m.group].ranker), "train"),
-         **_cells(m_dev, learned_only(lambda m: default.ranker), "dev")},
-        {"config": "learned ranker + the cross-encoder's score as a feature",
-         **_cells(m_train, with_ce(lambda m: fold_models[m.group]), "train"),
-         **_cells(m_dev, with_ce(lambda m: final), "dev")},
+        {
+            "config": "cross-encoder fine-tuned from MiniLM, alone (top 30 of the pool)",
+            **_cells(m_train, alone, "train"),
+            **_cells(m_dev, alone, "dev"),
+        },
+        {
+            "config": "learned ranker over the same top 30 (reference for the two rows around it)",
+            **_cells(m_train, learned_only(lambda m: default.folds[m.group].ranker), "train"),
+            **_cells(m_dev, learned_only(lambda m: default.ranker), "dev"),
+        },
+        {
+            "config": "learned ranker + the cross-encoder's score as a feature",
+            **_cells(m_train, with_ce(lambda m: fold_models[m.group]), "train"),
+            **_cells(m_dev, with_ce(lambda m: final), "dev"),
+        },
     ]

@@ -40,8 +40,10 @@ sys.path.insert(0, str(REPO / "bench"))
 from report import table  # noqa: E402
 
 MB = 1024 * 1024
-WORDS = ("the registry keeps every widget report for ninety days and operators file them within thirty days "
-         "of discovery while auditors count reports by region city and year").split()
+WORDS = (
+    "the registry keeps every widget report for ninety days and operators file them within thirty days "
+    "of discovery while auditors count reports by region city and year"
+).split()
 
 
 def _sentence(rng: random.Random) -> str:
@@ -67,6 +69,7 @@ def write_text(path: Path, size: int, kind: str, seed: int = 13) -> None:
 
 # -- the child: one build, measured from inside ------------------------------------------------------
 
+
 def child(spec: dict) -> dict:
     import resource
 
@@ -89,23 +92,40 @@ def child(spec: dict) -> dict:
             f.write_text("The registry keeps every widget report for ninety days. It then archives it.\n")
         else:
             write_text(f, int(spec["mb"] * MB), spec["kind"])
-        rec = {"id": "doc", "file": "doc.txt", "title": "doc", "publisher": "bench", "date": "2024", "format": "text",
-               "sha256": sha256_file(f)}
+        rec = {
+            "id": "doc",
+            "file": "doc.txt",
+            "title": "doc",
+            "publisher": "bench",
+            "date": "2024",
+            "format": "text",
+            "sha256": sha256_file(f),
+        }
         manifest = Manifest(path=tmp / "sources.toml", sources=(source_from_dict(rec),), documents=str(docs))
     t0 = time.perf_counter()
-    report = build_index(manifest, docs, tmp / "index", make_embedder("fake:64"), ChunkConfig(), full=True,
-                         limits=limits)
+    report = build_index(
+        manifest, docs, tmp / "index", make_embedder("fake:64"), ChunkConfig(), full=True, limits=limits
+    )
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "documents": report.documents, "passages": report.passages, "exit_status": int(report.exit_status),
-            "failures": [f.reason for f in report.failures]}
+    return {
+        "seconds": seconds,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "documents": report.documents,
+        "passages": report.passages,
+        "exit_status": int(report.exit_status),
+        "failures": [f.reason for f in report.failures],
+    }
 
 
 def run_case(spec: dict) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         spec = {**spec, "tmp": tmp}
-        p = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True,
-                           env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+        p = subprocess.run(
+            [sys.executable, __file__, "--child", json.dumps(spec)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        )
         if p.returncode != 0:
             raise SystemExit(f"case {spec} failed:\n{p.stderr[-3000:]}")
         return json.loads(p.stdout.strip().splitlines()[-1])
@@ -131,18 +151,33 @@ def chunk_times(sizes: list[int], limit: int) -> list[dict]:
 
 
 def _row(label: str, r: dict, size_mb: float | None = None) -> dict:
-    outcome = "indexed" if r["exit_status"] == 0 else (r["failures"][0] if r["failures"] else f"exit {r['exit_status']}")
+    outcome = (
+        "indexed" if r["exit_status"] == 0 else (r["failures"][0] if r["failures"] else f"exit {r['exit_status']}")
+    )
     per_mb = f"{r['seconds'] / size_mb:.1f} s/MB" if size_mb and r["exit_status"] == 0 else ""
-    return {"input": label, "build": f"{r['seconds']:.1f} s", "per MB": per_mb,
-            "peak RSS": f"{r['peak_rss_mb']:.0f} MB", "passages": f"{r['passages']:,}", "outcome": outcome}
+    return {
+        "input": label,
+        "build": f"{r['seconds']:.1f} s",
+        "per MB": per_mb,
+        "peak RSS": f"{r['peak_rss_mb']:.0f} MB",
+        "passages": f"{r['passages']:,}",
+        "outcome": outcome,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes-mb", type=float, nargs=3, default=[2, 4, 8], help="The three sizes of the growth rows (MB).")
+    ap.add_argument(
+        "--sizes-mb", type=float, nargs=3, default=[2, 4, 8], help="The three sizes of the growth rows (MB)."
+    )
     ap.add_argument("--big-mb", type=float, default=50, help="Size of the huge inputs refused by the limits.")
-    ap.add_argument("--chunk-sizes", type=int, nargs="+", default=[25_000, 50_000, 100_000],
-                    help="Paragraph lengths for the chunking-alone rows.")
+    ap.add_argument(
+        "--chunk-sizes",
+        type=int,
+        nargs="+",
+        default=[25_000, 50_000, 100_000],
+        help="Paragraph lengths for the chunking-alone rows.",
+    )
     ap.add_argument("--no-reference", action="store_true", help="Skip the reference corpus row.")
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks-ingest.md")
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -162,15 +197,24 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(_row("reference corpus (26 documents)", run_case({"case": "reference"})))
         print(rows[-1], flush=True)
     for kind, label in (("single", "single paragraph"), ("token", "single token"), ("ordinary", "ordinary text")):
-        rows.append(_row(f"{args.big_mb:g} MB {label}, default limits",
-                         run_case({"case": "file", "kind": kind, "mb": args.big_mb})))
+        rows.append(
+            _row(
+                f"{args.big_mb:g} MB {label}, default limits",
+                run_case({"case": "file", "kind": kind, "mb": args.big_mb}),
+            )
+        )
         print(rows[-1], flush=True)
     raised = {"max_passages": 10**9, "max_seconds": 0}
     growth = []
     for kind, label in (("single", "single paragraph"), ("ordinary", "ordinary text")):
         for mb in args.sizes_mb:
-            growth.append(_row(f"{mb:g} MB {label}, limits raised", run_case(
-                {"case": "file", "kind": kind, "mb": mb, "limits": raised}), mb))
+            growth.append(
+                _row(
+                    f"{mb:g} MB {label}, limits raised",
+                    run_case({"case": "file", "kind": kind, "mb": mb, "limits": raised}),
+                    mb,
+                )
+            )
             print(growth[-1], flush=True)
     chunk_rows = chunk_times(args.chunk_sizes, cfg.max_paragraph_chars)
     print(table(chunk_rows), flush=True)
@@ -179,8 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     def ratio(kind: str) -> str:
         rs = [r for r in growth if kind in r["input"]]
         secs = [float(r["build"].split()[0]) for r in rs]
-        return (f"{kind}: {secs[0]:.1f} / {secs[1]:.1f} / {secs[2]:.1f} s at {' / '.join(f'{m:g}' for m in args.sizes_mb)}"
-                f" MB, {secs[1] / secs[0]:.2f}× and {secs[2] / secs[1]:.2f}× per doubling")
+        return (
+            f"{kind}: {secs[0]:.1f} / {secs[1]:.1f} / {secs[2]:.1f} s at {' / '.join(f'{m:g}' for m in args.sizes_mb)}"
+            f" MB, {secs[1] / secs[0]:.2f}× and {secs[2] / secs[1]:.2f}× per doubling"
+        )
 
     from importlib import metadata
 
@@ -204,7 +250,7 @@ Command: `{cmd}` (under `nice`; {total / 60:.1f} minutes)
 
 Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. Machine: {os.cpu_count()} CPUs (os.cpu_count()), shared with
 other jobs while it ran, so single timings vary; {platform.platform()}.
-Versions: python {platform.python_version()}, numpy {numpy.__version__}, pysbd {metadata.version('pysbd')}.
+Versions: python {platform.python_version()}, numpy {numpy.__version__}, pysbd {metadata.version("pysbd")}.
 Embedder: `fake:64` (deterministic, no model), so the figures are reading, chunking and writing the index.
 
 Default limits (`index build` options): file size {d.max_file_bytes // MB} MB (`--max-file-mb`), PDF pages

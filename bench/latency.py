@@ -41,8 +41,6 @@ CLI = [sys.executable, "-m", "ncmec_qa"]
 QUESTION = "Do NCMEC referrals catch downloaders, or only uploaders?"
 
 
-
-
 def cold(args_common: list[str], encoder: str, runs: int) -> list[float]:
     times = []
     env = {**os.environ, "NCMEC_QA_QUERY_ENCODER": encoder, "HF_HUB_OFFLINE": "1"}
@@ -55,8 +53,13 @@ def cold(args_common: list[str], encoder: str, runs: int) -> list[float]:
 
 def warm(args_common: list[str], questions: list[str]) -> list[float]:
     """Seconds between consecutive answers when all questions are piped to one process."""
-    proc = subprocess.Popen([*CLI, *args_common, "-q", "ask", "--json"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    proc = subprocess.Popen(
+        [*CLI, *args_common, "-q", "ask", "--json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     assert proc.stdin and proc.stdout
     proc.stdin.write("".join(q + "\n" for q in questions))
     proc.stdin.close()
@@ -93,8 +96,15 @@ def throughput(index: Path, n: int) -> list[dict]:
     t0 = time.perf_counter()
     ref = st.encode(texts)
     dt_st = time.perf_counter() - t0
-    rows.append({"embedder": "sentence-transformers (torch)", "texts": len(texts), "seconds": dt_st,
-                 "texts/s": len(texts) / dt_st, "min cosine vs reference": 1.0})
+    rows.append(
+        {
+            "embedder": "sentence-transformers (torch)",
+            "texts": len(texts),
+            "seconds": dt_st,
+            "texts/s": len(texts) / dt_st,
+            "min cosine vs reference": 1.0,
+        }
+    )
     enc_dir = ix.path / (ix.meta.get("encoder") or {}).get("dir", "encoder")
     for name in ("encoder.opt.onnx", "encoder.int8.opt.onnx"):
         if not (enc_dir / name).is_file():
@@ -105,8 +115,15 @@ def throughput(index: Path, n: int) -> list[dict]:
         got = enc.encode(texts)
         d = time.perf_counter() - t0
         cos = float(np.min(np.sum(ref * got, axis=1)))
-        rows.append({"embedder": f"onnxruntime {name}", "texts": len(texts), "seconds": d, "texts/s": len(texts) / d,
-                     "min cosine vs reference": cos})
+        rows.append(
+            {
+                "embedder": f"onnxruntime {name}",
+                "texts": len(texts),
+                "seconds": d,
+                "texts/s": len(texts) / d,
+                "min cosine vs reference": cos,
+            }
+        )
     return rows
 
 
@@ -134,7 +151,9 @@ def scale(index: Path, sizes: list[int], queries: int) -> list[dict]:
             vi.search(base[0], 10)
             open_s = time.perf_counter() - t0
             exact = FlatIndex(vecs, {})
-            qs = base[rng.choice(len(base), queries, replace=False)] + rng.normal(scale=0.05, size=(queries, base.shape[1])).astype(np.float32)
+            qs = base[rng.choice(len(base), queries, replace=False)] + rng.normal(
+                scale=0.05, size=(queries, base.shape[1])
+            ).astype(np.float32)
             qs /= np.linalg.norm(qs, axis=1, keepdims=True)
             lat, rec = [], []
             for q in qs:
@@ -144,9 +163,18 @@ def scale(index: Path, sizes: list[int], queries: int) -> list[dict]:
                 truth = [r for r, _ in exact.search(q, 10)]
                 rec.append(len(set(got) & set(truth)) / 10)
             lat.sort()
-            rows.append({"vectors": n, "index": kind["type"] + (f" (nlist {kind['nlist']}, nprobe {kind['nprobe']})" if kind["type"] == "ivf" else ""),
-                         "build s": build_s, "open s": open_s, "query p50 ms": 1000 * lat[len(lat) // 2],
-                         "query p95 ms": 1000 * lat[int(len(lat) * 0.95)], "recall@10": float(np.mean(rec))})
+            rows.append(
+                {
+                    "vectors": n,
+                    "index": kind["type"]
+                    + (f" (nlist {kind['nlist']}, nprobe {kind['nprobe']})" if kind["type"] == "ivf" else ""),
+                    "build s": build_s,
+                    "open s": open_s,
+                    "query p50 ms": 1000 * lat[len(lat) // 2],
+                    "query p95 ms": 1000 * lat[int(len(lat) * 0.95)],
+                    "recall@10": float(np.mean(rec)),
+                }
+            )
         print(table(rows[-1:]), file=sys.stderr, flush=True)
     return rows
 
@@ -154,8 +182,13 @@ def scale(index: Path, sizes: list[int], queries: int) -> list[dict]:
 def versions() -> str:
     from importlib.metadata import version
 
-    return ", ".join(f"{n} {version(n)}" for n in ("onnxruntime", "tokenizers", "sentence-transformers", "torch",
-                                                    "faiss-cpu", "numpy")) + f", Python {platform.python_version()}"
+    return (
+        ", ".join(
+            f"{n} {version(n)}"
+            for n in ("onnxruntime", "tokenizers", "sentence-transformers", "torch", "faiss-cpu", "numpy")
+        )
+        + f", Python {platform.python_version()}"
+    )
 
 
 def main() -> None:
@@ -165,26 +198,50 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--throughput-texts", type=int, default=2000)
-    ap.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md", help="the file whose section is replaced")
+    ap.add_argument(
+        "--output", type=Path, default=ROOT / "docs" / "benchmarks.md", help="the file whose section is replaced"
+    )
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args()
     cmd = "python bench/latency.py " + " ".join(sys.argv[1:])
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     common = ["--corpus", str(ROOT / "corpus/sources.toml"), "--index", str(args.index)]
-    questions = [json.loads(line)["question"] for line in (SHARED / "eval/questions.jsonl").read_text().splitlines() if line.strip()]
+    questions = [
+        json.loads(line)["question"]
+        for line in (SHARED / "eval/questions.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
 
     log("cold starts …")
     fast = cold(common, "auto", args.runs)
     slow = cold(common, "model", args.runs)
     cold_rows = [
-        {"query path": "ONNX encoder (default)", "runs": len(fast), "median s": statistics.median(fast), "min s": min(fast), "max s": max(fast)},
-        {"query path": "sentence-transformers", "runs": len(slow), "median s": statistics.median(slow), "min s": min(slow), "max s": max(slow)},
+        {
+            "query path": "ONNX encoder (default)",
+            "runs": len(fast),
+            "median s": statistics.median(fast),
+            "min s": min(fast),
+            "max s": max(fast),
+        },
+        {
+            "query path": "sentence-transformers",
+            "runs": len(slow),
+            "median s": statistics.median(slow),
+            "min s": min(slow),
+            "max s": max(slow),
+        },
     ]
     ratio = statistics.median(slow) / statistics.median(fast)
     log("warm stdin mode …")
     gaps = warm(common, questions + questions)
-    warm_row = [{"questions": len(gaps) + 1, "median ms": 1000 * statistics.median(gaps),
-                 "p95 ms": 1000 * sorted(gaps)[int(len(gaps) * 0.95)], "max ms": 1000 * max(gaps)}]
+    warm_row = [
+        {
+            "questions": len(gaps) + 1,
+            "median ms": 1000 * statistics.median(gaps),
+            "p95 ms": 1000 * sorted(gaps)[int(len(gaps) * 0.95)],
+            "max ms": 1000 * max(gaps),
+        }
+    ]
     log("same answers …")
     same = same_top5(args.index, questions)
     log("throughput …")
@@ -192,16 +249,30 @@ def main() -> None:
     log("scale …")
     sc = scale(args.index, args.sizes, args.queries) if args.sizes else []
 
-    text = "\n".join([
-        f"## Latency and scale\n\nProduced by `{cmd.strip()}` on {dt.date.today()} "
-        f"({os.cpu_count()} CPUs; {versions()}).\n",
-        "### Cold `ncmec-qa ask` (fresh process each run)\n\n" + table(cold_rows)
-        + f"\n\nThe ONNX path is **{ratio:.1f}×** faster than loading sentence-transformers.\n",
-        "### Warm per-question latency (`ncmec-qa ask` reading questions from stdin)\n\n" + table(warm_row) + "\n",
-        f"### Same answers\n\nTop-5 passages identical between the ONNX and sentence-transformers query paths on "
-        f"**{same} of {len(questions)}** dev questions.\n",
-        "### Embedding throughput (same texts: passages and sentences of the reference index)\n\n" + table(thr) + "\n",
-    ] + (["### Vector index at scale (real MiniLM vectors + noise; 'open' includes the first query)\n\n" + table(sc) + "\n"] if sc else []))
+    text = "\n".join(
+        [
+            f"## Latency and scale\n\nProduced by `{cmd.strip()}` on {dt.date.today()} "
+            f"({os.cpu_count()} CPUs; {versions()}).\n",
+            "### Cold `ncmec-qa ask` (fresh process each run)\n\n"
+            + table(cold_rows)
+            + f"\n\nThe ONNX path is **{ratio:.1f}×** faster than loading sentence-transformers.\n",
+            "### Warm per-question latency (`ncmec-qa ask` reading questions from stdin)\n\n" + table(warm_row) + "\n",
+            f"### Same answers\n\nTop-5 passages identical between the ONNX and sentence-transformers query paths on "
+            f"**{same} of {len(questions)}** dev questions.\n",
+            "### Embedding throughput (same texts: passages and sentences of the reference index)\n\n"
+            + table(thr)
+            + "\n",
+        ]
+        + (
+            [
+                "### Vector index at scale (real MiniLM vectors + noise; 'open' includes the first query)\n\n"
+                + table(sc)
+                + "\n"
+            ]
+            if sc
+            else []
+        )
+    )
     print(text)
     if not args.no_write:
         write_section("latency", text, args.output)

@@ -110,8 +110,9 @@ class Bm25sBaseline:
 
     def search(self, query: str, k: int) -> list[Hit]:
         k = min(k, len(self.rows))
-        docs, scores = self.model.retrieve(self.bm25s.tokenize([query], stopwords="en", show_progress=False),
-                                           k=k, show_progress=False)
+        docs, scores = self.model.retrieve(
+            self.bm25s.tokenize([query], stopwords="en", show_progress=False), k=k, show_progress=False
+        )
         return [Hit(self.records[int(d) + 1], float(s)) for d, s in zip(docs[0], scores[0])]
 
 
@@ -120,10 +121,13 @@ COLUMNS = ("top 5", "MRR", "answer precision", "answerable answered", "unanswera
 
 
 def q_cells(rep, prefix: str) -> dict:
-    return {f"{prefix} top 5": f"{rep.hits_at['@5']}/{rep.n_answerable}", f"{prefix} MRR": rep.mrr,
-            f"{prefix} answer precision": rep.answer_precision,
-            f"{prefix} answered": f"{rep.answered_correct}/{rep.n_answerable}",
-            f"{prefix} abstained": f"{rep.abstained_correct}/{rep.n_unanswerable}"}
+    return {
+        f"{prefix} top 5": f"{rep.hits_at['@5']}/{rep.n_answerable}",
+        f"{prefix} MRR": rep.mrr,
+        f"{prefix} answer precision": rep.answer_precision,
+        f"{prefix} answered": f"{rep.answered_correct}/{rep.n_answerable}",
+        f"{prefix} abstained": f"{rep.abstained_correct}/{rep.n_unanswerable}",
+    }
 
 
 def retrieval_cells(hits_of, questions, prefix: str) -> dict:
@@ -134,22 +138,33 @@ def retrieval_cells(hits_of, questions, prefix: str) -> dict:
         r5 += rank is not None and rank <= 5
         mrr += 1 / rank if rank else 0.0
     n = len(answerable)
-    return {f"{prefix} top 5": f"{int(r5)}/{n}", f"{prefix} MRR": mrr / n, f"{prefix} answer precision": None,
-            f"{prefix} answered": None, f"{prefix} abstained": None}
+    return {
+        f"{prefix} top 5": f"{int(r5)}/{n}",
+        f"{prefix} MRR": mrr / n,
+        f"{prefix} answer precision": None,
+        f"{prefix} answered": None,
+        f"{prefix} abstained": None,
+    }
 
 
 def shape_cells(rep, prefix: str) -> dict:
     """What an answer looks like to a reader: primary source first (when a primary gold quote exists),
     answers quoting another year than asked, repeated quotes."""
     share = rep.primary_first / rep.primary_gold_answered if rep.primary_gold_answered else 0.0
-    return {f"{prefix} primary first": f"{rep.primary_first}/{rep.primary_gold_answered} ({share:.0%})",
-            f"{prefix} other-year answers": rep.other_year_answers, f"{prefix} duplicate quotes": rep.duplicate_quotes,
-            f"{prefix} answer precision": rep.answer_precision}
+    return {
+        f"{prefix} primary first": f"{rep.primary_first}/{rep.primary_gold_answered} ({share:.0%})",
+        f"{prefix} other-year answers": rep.other_year_answers,
+        f"{prefix} duplicate quotes": rep.duplicate_quotes,
+        f"{prefix} answer precision": rep.answer_precision,
+    }
 
 
 def c_cells(rep: dict, prefix: str) -> dict:
-    return {f"{prefix} accuracy": rep["accuracy"], f"{prefix} contradicted recall": rep["contradicted recall"],
-            f"{prefix} not_in_corpus called supported": rep["not_in_corpus called supported"]}
+    return {
+        f"{prefix} accuracy": rep["accuracy"],
+        f"{prefix} contradicted recall": rep["contradicted recall"],
+        f"{prefix} not_in_corpus called supported": rep["not_in_corpus called supported"],
+    }
 
 
 def per_group(answers, mined, doc_text) -> dict:
@@ -157,8 +172,10 @@ def per_group(answers, mined, doc_text) -> dict:
     for g in sorted({m.group for m in mined}):
         part = [m for m in mined if m.group == g]
         rep = report_of(answers, part, doc_text)
-        out[g] = (f"{rep.hits_at['@5']}/{rep.n_answerable} · {rep.mrr:.2f} · "
-                  f"{rep.answered_correct}/{rep.n_answerable} · {rep.abstained_correct}/{rep.n_unanswerable}")
+        out[g] = (
+            f"{rep.hits_at['@5']}/{rep.n_answerable} · {rep.mrr:.2f} · "
+            f"{rep.answered_correct}/{rep.n_answerable} · {rep.abstained_correct}/{rep.n_unanswerable}"
+        )
     return out
 
 
@@ -180,9 +197,20 @@ def scifact_corpus(folder: Path, limit_docs: set[str] | None) -> Manifest:
             if limit_docs is not None and r["doc_id"] not in limit_docs:
                 continue
             p = docs / f"{r['doc_id']}.txt"
-            p.write_text(r["title"].strip() + "\n\n" + "\n".join(parse_abstract(r["abstract"])) + "\n", encoding="utf-8")
-            sources.append(Source(id=f"sf-{r['doc_id']}", file=p.name, title=r["title"].strip()[:200],
-                                  publisher="SciFact", date="2020", format="text", sha256=sha256_file(p)))
+            p.write_text(
+                r["title"].strip() + "\n\n" + "\n".join(parse_abstract(r["abstract"])) + "\n", encoding="utf-8"
+            )
+            sources.append(
+                Source(
+                    id=f"sf-{r['doc_id']}",
+                    file=p.name,
+                    title=r["title"].strip()[:200],
+                    publisher="SciFact",
+                    date="2020",
+                    format="text",
+                    sha256=sha256_file(p),
+                )
+            )
     m = Manifest(folder / "sources.toml", tuple(sources), documents="docs")
     save_manifest(m)
     return m
@@ -241,14 +269,20 @@ def scifact_rows(sws: Workspace, claims: list[dict], shipped: Judgment) -> list[
         w = workspace_like(sws, retrieval=replace(cfg, depth=300))
         searchers[name] = lambda m, w=w: w.search(m.example.text, k=300)
     searchers["hand-set reranker (previous release)"] = lambda m: _rules_hits(m, depth)
-    searchers["learned ranker, fitted on our training questions (shipped)"] = \
-        lambda m: replay_hits(m, shipped.ranker, depth, 100)
+    searchers["learned ranker, fitted on our training questions (shipped)"] = lambda m: replay_hits(
+        m, shipped.ranker, depth, 100
+    )
     searchers["learned ranker, fitted on SciFact's other two thirds"] = lambda m: replay_hits(m, sf_ranker, depth, 100)
     for name, search in searchers.items():
         t0 = time.perf_counter()
         nd = sum(ndcg10(doc_ranking(search(m)), next(c for c in test if c["id"] == m.id)["cited"]) for m in m_test)
-        rows.append({"config": name, "nDCG@10 (held-out third)": nd / len(m_test),
-                     "ms/claim": 1000 * (time.perf_counter() - t0) / len(m_test)})
+        rows.append(
+            {
+                "config": name,
+                "nDCG@10 (held-out third)": nd / len(m_test),
+                "ms/claim": 1000 * (time.perf_counter() - t0) / len(m_test),
+            }
+        )
     return rows
 
 
@@ -276,14 +310,24 @@ def main() -> None:
     ap.add_argument("--dev", type=Path, default=SHARED / "eval")
     ap.add_argument("--limit", type=int, default=None, help="Only the first N training questions and claims (a slice)")
     ap.add_argument("--scifact-limit", type=int, default=None, help="Only the first N SciFact claims")
-    ap.add_argument("--scifact-docs", type=int, default=None, help="Cap the SciFact corpus at N abstracts (cited ones kept)")
+    ap.add_argument(
+        "--scifact-docs", type=int, default=None, help="Cap the SciFact corpus at N abstracts (cited ones kept)"
+    )
     ap.add_argument("--no-scifact", action="store_true")
-    ap.add_argument("--no-cross-encoder", action="store_true", help="Skip the cross-encoder rows (they take the longest)")
-    ap.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md", help="the file whose section is replaced")
+    ap.add_argument(
+        "--no-cross-encoder", action="store_true", help="Skip the cross-encoder rows (they take the longest)"
+    )
+    ap.add_argument(
+        "--output", type=Path, default=ROOT / "docs" / "benchmarks.md", help="the file whose section is replaced"
+    )
     ap.add_argument("--no-write", action="store_true")
-    ap.add_argument("--work", type=Path, default=None,
-                    help="Folder for the documents, indexes and cross-encoder folds the run builds (default: a new "
-                         "temporary folder); a second run with the same folder rebuilds only what changed.")
+    ap.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="Folder for the documents, indexes and cross-encoder folds the run builds (default: a new "
+        "temporary folder); a second run with the same folder rebuilds only what changed.",
+    )
     args = ap.parse_args()
     cmd = "python bench/quality.py " + " ".join(sys.argv[1:])
     tmp = args.work or Path(tempfile.mkdtemp(prefix="ncmec-qa-quality-"))
@@ -309,23 +353,40 @@ def main() -> None:
     q_rows: list[dict] = []
     # first-stage baselines and bm25s: retrieval only
     bm = Bm25sBaseline(ws.index)
-    q_rows.append({"config": "baseline: bm25s", **retrieval_cells(lambda q: bm.search(q, 10), train_questions, "train"),
-                   **retrieval_cells(lambda q: bm.search(q, 10), dev_questions, "dev")})
+    q_rows.append(
+        {
+            "config": "baseline: bm25s",
+            **retrieval_cells(lambda q: bm.search(q, 10), train_questions, "train"),
+            **retrieval_cells(lambda q: bm.search(q, 10), dev_questions, "dev"),
+        }
+    )
     for name, cfg in BASELINES.items():
         w = workspace_like(ws, retrieval=cfg)
-        q_rows.append({"config": name, **retrieval_cells(lambda q, w=w: w.search(q), train_questions, "train"),
-                       **retrieval_cells(lambda q, w=w: w.search(q), dev_questions, "dev")})
+        q_rows.append(
+            {
+                "config": name,
+                **retrieval_cells(lambda q, w=w: w.search(q), train_questions, "train"),
+                **retrieval_cells(lambda q, w=w: w.search(q), dev_questions, "dev"),
+            }
+        )
     # the previous release: fitted on dev, nothing to refit
     today = workspace_like(ws, retrieval=TODAY, answering=RULES)
     kinds = {s.file: s.kind for s in ws.manifest.sources}
     shapes: list[dict] = []
     for name, w in (("previous release (fitted on dev)", today), ("shipped models (fitted on all of train)", ws)):
-        reps = {part: evaluate(qs, w.ask, doc_text, kind_of_file=lambda f: kinds.get(f, "primary"))
-                for part, qs in (("train", train_questions), ("dev", dev_questions))}
+        reps = {
+            part: evaluate(qs, w.ask, doc_text, kind_of_file=lambda f: kinds.get(f, "primary"))
+            for part, qs in (("train", train_questions), ("dev", dev_questions))
+        }
         shapes.append({"config": name, **{k: v for part, r in reps.items() for k, v in shape_cells(r, part).items()}})
         if w is today:
-            q_rows.append({"config": "previous release: hand-set reranker and answer rules (fitted on dev)",
-                           **q_cells(reps["train"], "train"), **q_cells(reps["dev"], "dev")})
+            q_rows.append(
+                {
+                    "config": "previous release: hand-set reranker and answer rules (fitted on dev)",
+                    **q_cells(reps["train"], "train"),
+                    **q_cells(reps["dev"], "dev"),
+                }
+            )
     configs = {
         "learned ranker, selector and abstainer (default)": TrainConfig(),
         "the same, weights unconstrained in sign": TrainConfig(abstainer_signs=False, selector_signs=False),
@@ -342,15 +403,26 @@ def main() -> None:
             # the old rules' min_evidence is a score of the hand-set reranker: not comparable, so not applied
             old_rules = replace(RULES, min_evidence=float("-inf"))
             rules_cv = cv_answers(qm, m_train, replayer, LEARNED, old_rules)
-            q_rows.append({"config": "learned ranker, answer rules of the previous release (without min_evidence)",
-                           **q_cells(report_of(rules_cv, m_train, doc_text), "train"),
-                           **q_cells(report_of(answers_by(final, m_dev, replayer, LEARNED, old_rules), m_dev, doc_text),
-                                     "dev")})
+            q_rows.append(
+                {
+                    "config": "learned ranker, answer rules of the previous release (without min_evidence)",
+                    **q_cells(report_of(rules_cv, m_train, doc_text), "train"),
+                    **q_cells(
+                        report_of(answers_by(final, m_dev, replayer, LEARNED, old_rules), m_dev, doc_text), "dev"
+                    ),
+                }
+            )
             groups["previous release"] = per_group({q.text: today.ask(q.text) for q in tq}, m_train, doc_text)
             groups["default"] = per_group(cv, m_train, doc_text)
-        q_rows.append({"config": name, **q_cells(report_of(cv, m_train, doc_text), "train"),
-                       **q_cells(report_of(answers_by(final, m_dev, replayer, LEARNED, tcfg.answering), m_dev, doc_text),
-                                 "dev")})
+        q_rows.append(
+            {
+                "config": name,
+                **q_cells(report_of(cv, m_train, doc_text), "train"),
+                **q_cells(
+                    report_of(answers_by(final, m_dev, replayer, LEARNED, tcfg.answering), m_dev, doc_text), "dev"
+                ),
+            }
+        )
     default = fitted["learned ranker, selector and abstainer (default)"]
     if not args.no_cross_encoder:
         from cross_encoder import cross_encoder_rows
@@ -370,16 +442,23 @@ def main() -> None:
 
     def dev_claims(w, cfg):
         # the dev claims taken from the seed article are judged against the primary documents (eval/README)
-        return verdict_report([c.label for c in dc], [verify_claim(w, c.text, cfg=cfg, exclude={SEED}).verdict
-                                                      for c in dc])
+        return verdict_report(
+            [c.label for c in dc], [verify_claim(w, c.text, cfg=cfg, exclude={SEED}).verdict for c in dc]
+        )
 
     c_rows = [
-        {"config": "previous release: verdict rules (fitted on dev)",
-         **c_cells(verdict_report([c.example.label for c in mc_today], [c.assessment.verdict for c in mc_today]),
-                   "train"),
-         **c_cells(dev_claims(w_today, rules_cfg), "dev")},
-        {"config": "learned verdict over the rules' assessment (default)", **c_cells(vrep["cv"], "train"),
-         **c_cells(dev_claims(w_final, VerifyConfig()), "dev")},
+        {
+            "config": "previous release: verdict rules (fitted on dev)",
+            **c_cells(
+                verdict_report([c.example.label for c in mc_today], [c.assessment.verdict for c in mc_today]), "train"
+            ),
+            **c_cells(dev_claims(w_today, rules_cfg), "dev"),
+        },
+        {
+            "config": "learned verdict over the rules' assessment (default)",
+            **c_cells(vrep["cv"], "train"),
+            **c_cells(dev_claims(w_final, VerifyConfig()), "dev"),
+        },
     ]
     shipped = load_judgment()
     final = Judgment(default.ranker, default.selector, default.abstainer, verdict)
@@ -393,7 +472,8 @@ def main() -> None:
         f"{len(dq)} questions ({sum(q.answerable for q in dq)} answerable), answered by the models fitted on all training "
         "questions. Top 5: answerable questions with a gold passage in the first five; answer precision: share of quoted "
         "units that overlap a gold quote by half the shorter of the two; answered / abstained: correct decisions.\n\n"
-        + table(q_rows) + "\n",
+        + table(q_rows)
+        + "\n",
         "### Answer shape\n\nEvery question asked through the real query path (`Workspace.ask`). Primary first: "
         "answered answerable questions with a gold quote from a primary source whose first quote is from a primary "
         "source (target at least 90 %); other-year answers: answers to a question naming a year that quote evidence for "
@@ -401,22 +481,39 @@ def main() -> None:
         "(target 0). The shipped models are fitted on all of train, so their train column is in-sample; dev is "
         "held out.\n\n" + table(shapes) + "\n",
         "Per held-out group (top 5 · MRR · answered · abstained):\n\n"
-        + table([{"config": k, **v} for k, v in groups.items()]) + "\n",
+        + table([{"config": k, **v} for k, v in groups.items()])
+        + "\n",
         "### Abstention: calibration of the default (out-of-fold, train)\n\nThe abstainer estimates the probability "
         "that the chosen evidence answers the question (the question is answerable and a quoted unit overlaps a gold "
         f"quote: {ab['evidence_answers']} of {len(m_train)} training questions with the fold models). AUC "
         f"{ab['cv_auc']:.3f} for that, {ab['cv_auc_answerable']:.3f} for answerable against unanswerable. Threshold "
         f"{ab['cv']['threshold']:.2f}: the lowest at which the out-of-fold answers given hold gold evidence at least "
         f"{ab['precision_target']:.0%} of the time.\n\n"
-        + table([{"predicted": r["predicted"], "questions": r["questions"], "mean predicted": r["mean predicted"],
-                  "observed: the evidence answers": r["observed"]} for r in reliability(default.oof_probability,
-                                                                                         default.oof_answers)])
-        + "\n\nThe trade-off (out-of-fold, train):\n\n" + table(ab["curve"]) + "\n",
-        "### Claims\n\nTrain: " + f"{len(tc)} claims, cross-validated by group; dev: {len(dc)} claims.\n\n"
-        + table(c_rows) + "\n",
+        + table(
+            [
+                {
+                    "predicted": r["predicted"],
+                    "questions": r["questions"],
+                    "mean predicted": r["mean predicted"],
+                    "observed: the evidence answers": r["observed"],
+                }
+                for r in reliability(default.oof_probability, default.oof_answers)
+            ]
+        )
+        + "\n\nThe trade-off (out-of-fold, train):\n\n"
+        + table(ab["curve"])
+        + "\n",
+        "### Claims\n\nTrain: "
+        + f"{len(tc)} claims, cross-validated by group; dev: {len(dc)} claims.\n\n"
+        + table(c_rows)
+        + "\n",
         "The shipped models (`src/ncmec_qa/learn/params/`) "
-        + ("are the default configuration refitted here: identical." if not same else
-           f"differ from the default refitted here ({same}); run `ncmec-qa train`.") + "\n",
+        + (
+            "are the default configuration refitted here: identical."
+            if not same
+            else f"differ from the default refitted here ({same}); run `ncmec-qa train`."
+        )
+        + "\n",
     ]
     if not args.no_scifact:
         claims = scifact_claims(args.scifact_limit)
@@ -436,7 +533,8 @@ def main() -> None:
         sections.append(
             f"### SciFact (training claims: {len(claims)}, every third held out; corpus: {len(m.sources)} abstracts)\n\n"
             "Relevant = the claim's cited abstracts. Reference (BEIR, test claims): BM25 0.665 nDCG@10; "
-            "all-MiniLM-L6-v2 alone about 0.65; a BM25 + dense hybrid about 0.71.\n\n" + table(sf) + "\n")
+            "all-MiniLM-L6-v2 alone about 0.65; a BM25 + dense hybrid about 0.71.\n\n" + table(sf) + "\n"
+        )
     text = "\n".join(sections)
     print(text)
     if not args.no_write:

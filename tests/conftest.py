@@ -30,6 +30,7 @@ REFERENCE_CORPUS = SHARED / "corpus"
 EVAL_QUESTIONS = SHARED / "eval" / "questions.jsonl"
 REPO_MANIFEST = REPO / "corpus" / "sources.toml"
 
+
 def pytest_configure(config) -> None:
     import os
     import tempfile
@@ -128,11 +129,13 @@ def make_pdf(pages: Sequence[Sequence[str]]) -> bytes:
     w = PdfWriter()
     for lines in pages:
         page = w.add_blank_page(612, 792)
-        font = DictionaryObject({
-            NameObject("/Type"): NameObject("/Font"),
-            NameObject("/Subtype"): NameObject("/Type1"),
-            NameObject("/BaseFont"): NameObject("/Helvetica"),
-        })
+        font = DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+            }
+        )
         page[NameObject("/Resources")] = DictionaryObject(
             {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
         )
@@ -268,13 +271,15 @@ def fake_ws(tiny_corpus, tmp_path):
 # The CLI, in-process
 # --------------------------------------------------------------------------------------------
 
+
 def run_cli(args: Sequence[str], input: str | None = None, catch_exceptions: bool = False) -> Result:
     """Invoke `ncmec-qa` in-process with the NCMEC_QA_* variables unset for the call."""
     from ncmec_qa.cli.commands import main
 
     runner = CliRunner()
-    return runner.invoke(main, list(args), input=input, env={v: None for v in ENV_VARS},
-                         catch_exceptions=catch_exceptions)
+    return runner.invoke(
+        main, list(args), input=input, env={v: None for v in ENV_VARS}, catch_exceptions=catch_exceptions
+    )
 
 
 def location_args(corpus: TinyCorpus, index_dir: Path) -> list[str]:
@@ -292,8 +297,21 @@ def norm_ws(s: str) -> str:
     return _WS.sub(" ", s).strip()
 
 
-SOURCE_KEYS = {"n", "source_id", "file", "title", "publisher", "date", "url", "section", "page",
-               "passage_id", "start", "end", "quote"}
+SOURCE_KEYS = {
+    "n",
+    "source_id",
+    "file",
+    "title",
+    "publisher",
+    "date",
+    "url",
+    "section",
+    "page",
+    "passage_id",
+    "start",
+    "end",
+    "quote",
+}
 PASSAGE_KEYS = {"passage_id", "source_id", "file", "section", "page", "start", "end", "score", "text"}
 
 
@@ -326,8 +344,9 @@ def assert_answer_contract(answer: dict[str, Any], index: Index, manifest: Manif
         missing = PASSAGE_KEYS - p.keys()
         assert not missing, f"{q!r}: passage {p.get('passage_id')} lacks {sorted(missing)}"
         doc = index.document_text(p["source_id"])
-        assert doc is not None and doc[p["start"]:p["end"]] == p["text"], (
-            f"{q!r}: passage {p['passage_id']} text is not document_text[start:end]")
+        assert doc is not None and doc[p["start"] : p["end"]] == p["text"], (
+            f"{q!r}: passage {p['passage_id']} text is not document_text[start:end]"
+        )
     scores = [p["score"] for p in answer["passages"]]
     assert scores == sorted(scores, reverse=True), f"{q!r}: passages are not ranked by score"
 
@@ -342,7 +361,8 @@ def assert_answer_contract(answer: dict[str, Any], index: Index, manifest: Manif
         for n in a["citations"]:
             assert n in by_n, f"{q!r}: citation [{n}] has no source entry"
             assert norm_ws(a["text"]) in norm_ws(by_n[n]["quote"]), (
-                f"{q!r}: answer text {a['text']!r} is not inside the quote of source [{n}] {by_n[n]['quote']!r}")
+                f"{q!r}: answer text {a['text']!r} is not inside the quote of source [{n}] {by_n[n]['quote']!r}"
+            )
 
     for s in answer["sources"]:
         where = f"{q!r}: source [{s['n']}] {s['passage_id']}"
@@ -355,17 +375,25 @@ def assert_answer_contract(answer: dict[str, Any], index: Index, manifest: Manif
         assert norm_ws(s["quote"]) in norm_ws(passage_text), f"{where}: quote is not inside its passage"
         doc = index.document_text(s["source_id"])
         assert doc is not None, f"{where}: document text missing from the index"
-        assert doc[s["start"]:s["end"]] == s["quote"], (
-            f"{where}: document_text[{s['start']}:{s['end']}] = {doc[s['start']:s['end']]!r} != quote {s['quote']!r}")
+        assert doc[s["start"] : s["end"]] == s["quote"], (
+            f"{where}: document_text[{s['start']}:{s['end']}] = {doc[s['start'] : s['end']]!r} != quote {s['quote']!r}"
+        )
         assert stored.start <= s["start"] < s["end"] <= stored.end, (
-            f"{where}: quote offsets {s['start']}-{s['end']} lie outside the passage {stored.start}-{stored.end}")
+            f"{where}: quote offsets {s['start']}-{s['end']} lie outside the passage {stored.start}-{stored.end}"
+        )
         if manifest is not None:
             src = manifest.get(s["source_id"])
             assert (s["file"], s["title"], s["publisher"], s["date"], s["url"]) == (
-                src.file, src.title, src.publisher, src.date, src.url), f"{where}: bibliographic fields differ from the manifest"
+                src.file,
+                src.title,
+                src.publisher,
+                src.date,
+                src.url,
+            ), f"{where}: bibliographic fields differ from the manifest"
 
 
 # -- the real index of the reference corpus (slow tests share it) ------------------------------------
+
 
 def open_reference(index_dir):
     # the project's default model (the bundled all-MiniLM-L6-v2), whatever NCMEC_QA_MODEL says
@@ -379,6 +407,7 @@ def block_network(mp: pytest.MonkeyPatch, attempts: list[str]) -> None:
         def blocked(*args, **kwargs):
             attempts.append(f"{name}{args[1:2]}")
             raise OSError(f"network access attempted in an offline test: {name}")
+
         return blocked
 
     mp.setattr(socket.socket, "connect", refuse("socket.connect"))
@@ -402,5 +431,3 @@ def reference_ws(tmp_path_factory):
     ws.build_report = report
     ws.build_network_attempts = attempts
     return ws
-
-

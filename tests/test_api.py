@@ -40,8 +40,10 @@ def test_the_public_names_are_exported_with_docstrings():
 
 def test_importing_the_package_loads_nothing_until_a_name_is_used():
     """`ncmec-qa --help` and `config` start as fast as before: the API loads on first use."""
-    code = ("import sys, ncmec_qa; a = sorted(m for m in sys.modules if m.startswith('ncmec_qa.')); "
-            "from ncmec_qa import Workspace; print(a, 'ncmec_qa.workspace' in sys.modules)")
+    code = (
+        "import sys, ncmec_qa; a = sorted(m for m in sys.modules if m.startswith('ncmec_qa.')); "
+        "from ncmec_qa import Workspace; print(a, 'ncmec_qa.workspace' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[] True"
 
@@ -89,4 +91,4 @@ def test_the_readme_python_example_runs_on_a_small_corpus(fake_ws, monkeypatch, 
 
     c = ns["citation"]
     assert isinstance(c, Citation) and c.passage.passage_id == hits[0].passage.passage_id
-    assert ws.document_text(c.source.id)[c.start:c.end] == c.quote == hits[0].passage.text
+    assert ws.document_text(c.source.id)[c.start : c.end] == c.quote == hits[0].passage.text

@@ -13,10 +13,25 @@ SRC = Path(ncmec_qa.__file__).resolve().parent
 README = SRC.parents[1] / "README.md"
 
 # the stages in the order data flows; a module may import its own stage and earlier ones, never a later one
-STAGES = ["models", "corpus", "ingest", "index", "search", "answer", "verify", "learn", "render", "workspace", "api", "cli"]
+STAGES = [
+    "models",
+    "corpus",
+    "ingest",
+    "index",
+    "search",
+    "answer",
+    "verify",
+    "learn",
+    "render",
+    "workspace",
+    "api",
+    "cli",
+]
 # top-level modules and packages that are not a stage of their own
 TOP = {
-    "models": "models", "errors": "models", "config": "models",  # config: used by all, imports only errors
+    "models": "models",
+    "errors": "models",
+    "config": "models",  # config: used by all, imports only errors
     "schemas": "models",  # the JSON Schemas of --json: data files and a loader
     "evaluation": "learn",  # recall, MRR, answer precision: read by learn/, `ncmec-qa eval` and bench/
     "workspace": "workspace",
@@ -72,8 +87,9 @@ def imports_of(root: Path, path: Path) -> list[tuple[int, str]]:
             target = ".".join(p for p in (base, node.module or "") if p)
             for a in node.names:  # `from . import claimcheck` imports a module
                 sub = f"{target}.{a.name}"
-                is_module = (root.parent / sub.replace(".", "/")).with_suffix(".py").exists() or \
-                    (root.parent / sub.replace(".", "/")).is_dir()
+                is_module = (root.parent / sub.replace(".", "/")).with_suffix(".py").exists() or (
+                    root.parent / sub.replace(".", "/")
+                ).is_dir()
                 out.append((node.lineno, sub if is_module else target))
     return out
 
@@ -147,6 +163,7 @@ def test_the_rules_catch_a_later_stage_import_sqlite_and_a_long_module(tmp_path)
 
 
 # -- the README's architecture section ------------------------------------------------------------------------
+
 
 def _architecture_table() -> str:
     text = README.read_text(encoding="utf-8")

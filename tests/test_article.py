@@ -52,13 +52,13 @@ code that is not prose.
 
 # (skip code or "" for checked, number of claims) per sentence of ARTICLE, in order
 EXPECTED = [
-    ("heading", 0),       # # Widget notes
-    ("boilerplate", 0),   # Checked on …
-    ("title", 0),         # Title Without A Stop
-    ("", 2),              # the compound sentence: two claims
+    ("heading", 0),  # # Widget notes
+    ("boilerplate", 0),  # Checked on …
+    ("title", 0),  # Title Without A Stop
+    ("", 2),  # the compound sentence: two claims
     ("question", 0),
-    ("too_short", 0),     # Reports pile up.
-    ("no_claim", 0),      # many words, few content words
+    ("too_short", 0),  # Reports pile up.
+    ("no_claim", 0),  # many words, few content words
     ("quotation", 0),
     ("code", 0),
     ("table", 0),
@@ -77,7 +77,7 @@ def test_every_sentence_is_listed_checked_or_skipped_with_its_reason():
     assert [(s.skip, len(s.claims)) for s in sents] == EXPECTED
     assert [s.n for s in sents] == list(range(1, len(EXPECTED) + 1))
     for s in sents:  # each entry is the article's own text at its offsets
-        assert norm(ARTICLE[s.start:s.end]) == s.text
+        assert norm(ARTICLE[s.start : s.end]) == s.text
     by = {s.skip: s for s in sents}
     assert by["too_short"].reason == "too short to check (3 words)"
     assert by["no_claim"].reason == "no checkable claim (0 content words or figures; 4 needed, a figure counts as two)"
@@ -92,18 +92,20 @@ def test_compound_claims_carry_their_spans_in_the_article():
     a, b = s.claims
     assert a.text == CONTRA + "."
     assert b.text == "The registry keeps every report for ninety days."
-    assert ARTICLE[a.start:a.end] == CONTRA
-    assert ARTICLE[b.start:b.end] == SUPPORT + " [1]."
+    assert ARTICLE[a.start : a.end] == CONTRA
+    assert ARTICLE[b.start : b.end] == SUPPORT + " [1]."
     assert split_claims(ARTICLE) == [a.text, b.text]
 
 
 def test_markdown_blocks_are_read_by_markdown_it():
-    text = ("Setext Heading Here\n===\n\n"
-            "* A list item says the registry keeps reports for ninety days.\n"
-            "  It wraps onto a second line about widget operators here.\n\n"
-            "> The quoted paragraph says the registry audits every spring.\n\n"
-            "**Contents**:\nThe widget report includes the serial number of the widget.\n\n"
-            "    Indented prose in a plain-text article says the registry keeps reports.\n")
+    text = (
+        "Setext Heading Here\n===\n\n"
+        "* A list item says the registry keeps reports for ninety days.\n"
+        "  It wraps onto a second line about widget operators here.\n\n"
+        "> The quoted paragraph says the registry audits every spring.\n\n"
+        "**Contents**:\nThe widget report includes the serial number of the widget.\n\n"
+        "    Indented prose in a plain-text article says the registry keeps reports.\n"
+    )
     sents = segment_article(text)
     assert [(s.skip, s.text) for s in sents] == [
         ("heading", "Setext Heading Here"),
@@ -115,31 +117,41 @@ def test_markdown_blocks_are_read_by_markdown_it():
         ("", "Indented prose in a plain-text article says the registry keeps reports."),
     ]
     for s in sents:
-        assert norm(text[s.start:s.end]) == s.text
+        assert norm(text[s.start : s.end]) == s.text
 
 
-@pytest.mark.parametrize("sentence, claims", [
-    # two clauses, each with its subject: two claims
-    ("The registry keeps every report for ninety days, and operators must file widget reports within 30 days.",
-     ["The registry keeps every report for ninety days.", "Operators must file widget reports within 30 days."]),
-    ("The registry keeps every widget report for ninety days, and then was audited by the state office.", None),
-    ("NCMEC received 36 million reports, but most of them came from three large providers.",
-     ["NCMEC received 36 million reports.", "Most of them came from three large providers."]),
-    ("The registry keeps reports for ninety days; auditors review every office each spring.",
-     ["The registry keeps reports for ninety days.", "Auditors review every office each spring."]),
-    # a leading year scopes the later clause
-    ("In 2023, the registry received 2,400 widget reports, and the audit found forty missing reports.",
-     ["In 2023, the registry received 2,400 widget reports.",
-      "In 2023, the audit found forty missing reports."]),
-    # one subject for both verbs: one claim
-    ("The registry keeps every widget report for ninety days, and archives it after that period ends.", None),
-    # a list of subjects, not two clauses
-    ("The registry, the archive office, and the audit office are open every day of the year.", None),
-    # the comma is inside parentheses
-    ("The registry keeps reports (for ninety days, and the archive keeps them longer) in its offices.", None),
-    # a part with too little to check keeps the sentence whole
-    ("The registry keeps every widget report for ninety days, and it is fine.", None),
-])
+@pytest.mark.parametrize(
+    "sentence, claims",
+    [
+        # two clauses, each with its subject: two claims
+        (
+            "The registry keeps every report for ninety days, and operators must file widget reports within 30 days.",
+            ["The registry keeps every report for ninety days.", "Operators must file widget reports within 30 days."],
+        ),
+        ("The registry keeps every widget report for ninety days, and then was audited by the state office.", None),
+        (
+            "NCMEC received 36 million reports, but most of them came from three large providers.",
+            ["NCMEC received 36 million reports.", "Most of them came from three large providers."],
+        ),
+        (
+            "The registry keeps reports for ninety days; auditors review every office each spring.",
+            ["The registry keeps reports for ninety days.", "Auditors review every office each spring."],
+        ),
+        # a leading year scopes the later clause
+        (
+            "In 2023, the registry received 2,400 widget reports, and the audit found forty missing reports.",
+            ["In 2023, the registry received 2,400 widget reports.", "In 2023, the audit found forty missing reports."],
+        ),
+        # one subject for both verbs: one claim
+        ("The registry keeps every widget report for ninety days, and archives it after that period ends.", None),
+        # a list of subjects, not two clauses
+        ("The registry, the archive office, and the audit office are open every day of the year.", None),
+        # the comma is inside parentheses
+        ("The registry keeps reports (for ninety days, and the archive keeps them longer) in its offices.", None),
+        # a part with too little to check keeps the sentence whole
+        ("The registry keeps every widget report for ninety days, and it is fine.", None),
+    ],
+)
 def test_compound_sentences_split_only_at_clause_boundaries(sentence, claims):
     from ncmec_qa.verify.segment import _checkable
 
@@ -153,13 +165,14 @@ def test_compound_sentences_split_only_at_clause_boundaries(sentence, claims):
 def test_each_claim_of_a_compound_sentence_is_judged(fake_ws):
     report = verify_article(fake_ws, ARTICLE)
     assert [v.verdict for v in report.verdicts] == [CONTRADICTED, SUPPORTED]
-    assert report.summary() == ("2 claims checked of 10 sentences (9 skipped): 1 supported, 1 contradicted, "
-                                "0 not found")
+    assert report.summary() == (
+        "2 claims checked of 10 sentences (9 skipped): 1 supported, 1 contradicted, 0 not found"
+    )
     [(sent, items)] = [(s, it) for s, it in report.by_sentence() if it]
     assert sent.n == 4 and [i for i, _, _ in items] == [1, 2]
     d = report.to_list()
     assert [(x["sentence"], x["verdict"]) for x in d] == [(4, CONTRADICTED), (4, SUPPORTED)]
-    assert ARTICLE[d[1]["article_start"]:d[1]["article_end"]] == SUPPORT + " [1]."
+    assert ARTICLE[d[1]["article_start"] : d[1]["article_end"]] == SUPPORT + " [1]."
 
 
 def test_annotate_adds_one_footnote_per_claim_and_nothing_else(fake_ws):
@@ -177,8 +190,10 @@ def test_annotate_adds_one_footnote_per_claim_and_nothing_else(fake_ws):
     assert "[^v1]: contradicted" in out and "[^v2]: supported" in out and "[^1]: the article's own note." in out
 
 
-HOSTILE = ("The registry keeps every report for ninety days <script>alert(1)</script>.\n\n"
-           "An operator that never files a report pays a fine \"><img src=x onerror=alert(2)> of up to $5,000.\n")
+HOSTILE = (
+    "The registry keeps every report for ninety days <script>alert(1)</script>.\n\n"
+    'An operator that never files a report pays a fine "><img src=x onerror=alert(2)> of up to $5,000.\n'
+)
 
 
 def test_html_report_escapes_article_and_corpus_text(fake_ws):
@@ -199,7 +214,7 @@ def test_html_report_colours_claims_by_verdict_and_leaves_skipped_unstyled(fake_
     assert f".contradicted {{ background: {COLOURS[CONTRADICTED]}; }}" in page
     assert page.count('<span class="claim contradicted" id="c1"') == 1
     assert page.count('<span class="claim supported" id="c2"') == 1
-    row = page[page.index('<tr id="s5"'):page.index('<tr id="s6"')]  # the question
+    row = page[page.index('<tr id="s5"') : page.index('<tr id="s6"')]  # the question
     assert 'class="skipped"' in row and "not checked: a question" in row and "claim " not in row
     assert page.count("<tr id=") == len(EXPECTED)
     assert "Widget Reporting Handbook" in page and "<blockquote>“" in page
@@ -226,9 +241,17 @@ def test_cli_json_lines_account_for_every_sentence_and_end_with_a_summary(cli_ar
     assert sorted({d["sentence"] for d in recs[:-1]}) == list(range(1, 11))
     assert [d["verdict"] for d in recs if d["type"] == "verdict"] == [CONTRADICTED, SUPPORTED]
     assert [d["skip"] for d in recs if d["type"] == "skipped"] == [s for s, n in EXPECTED if not n]
-    assert recs[-1] == {"schema_version": "1", "type": "summary", "source": str(art), "checked": 2,
-                        "counts": {SUPPORTED: 1, CONTRADICTED: 1, NOT_FOUND: 0}, "ok": False, "exit_status": 1,
-                        "sentences": 10, "skipped": 9}
+    assert recs[-1] == {
+        "schema_version": "1",
+        "type": "summary",
+        "source": str(art),
+        "checked": 2,
+        "counts": {SUPPORTED: 1, CONTRADICTED: 1, NOT_FOUND: 0},
+        "ok": False,
+        "exit_status": 1,
+        "sentences": 10,
+        "skipped": 9,
+    }
 
 
 def test_cli_reads_the_article_from_stdin(cli_args, tmp_path):
@@ -295,8 +318,8 @@ def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, w = 8, b"", 0
     while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
+        n, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + n]
         if kind == b"IHDR":
             w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
             assert depth == 8 and ctype in (2, 6), (depth, ctype)
@@ -308,7 +331,7 @@ def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     stride = w * bpp
     rows, prev = [], bytearray(stride)
     for y in range(h):
-        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for i in range(stride):
             a = line[i - bpp] if i >= bpp else 0
             b, c = prev[i], (prev[i - bpp] if i >= bpp else 0)
@@ -322,7 +345,7 @@ def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
                 p = a + b - c
                 pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
                 line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line) if bpp == 3 else bytes(v for j in range(0, stride, 4) for v in line[j:j + 3]))
+        rows.append(bytes(line) if bpp == 3 else bytes(v for j in range(0, stride, 4) for v in line[j : j + 3]))
         prev = line
     return w, h, rows
 
@@ -355,10 +378,22 @@ def test_html_report_screenshot_shows_coloured_sentences(fake_ws, tmp_path):
     page = tmp_path / "report.html"
     page.write_text(report_html(ARTICLE, report, command="ncmec-qa verify --file article.md"), encoding="utf-8")
     png = tmp_path / "shot.png"
-    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}", "--window-size=1000,800",
-           "--hide-scrollbars", page.as_uri()]
+    cmd = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--screenshot={png}",
+        "--window-size=1000,800",
+        "--hide-scrollbars",
+        page.as_uri(),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     assert png.is_file(), (proc.returncode, proc.stderr[-2000:])
     keep = os.environ.get("NCMEC_QA_KEEP_SCREENSHOT")
@@ -382,12 +417,46 @@ def test_ci_installs_chromium_before_the_tests():
 # -- any article ----------------------------------------------------------------------------------------------
 
 
-_PIECES = st.sampled_from([
-    "The registry keeps every report for ninety days", ", and ", "; ", ", but the audit found 40 reports", ".",
-    "?", " ", "\n", "\n\n", "# ", "## ", "- ", "1. ", "> ", "**", "`", "```\n", "| a | b |\n|---|---|\n",
-    "[1]", "[^2]", "“", "”", "\"", "(", ")", "In 2023, ", "<b>", "&amp;", "\t", "    ", "Title\n===\n", "é", "—",
-    "[link](https://e.org/x)", "\r\n", "\ufeff",
-])
+_PIECES = st.sampled_from(
+    [
+        "The registry keeps every report for ninety days",
+        ", and ",
+        "; ",
+        ", but the audit found 40 reports",
+        ".",
+        "?",
+        " ",
+        "\n",
+        "\n\n",
+        "# ",
+        "## ",
+        "- ",
+        "1. ",
+        "> ",
+        "**",
+        "`",
+        "```\n",
+        "| a | b |\n|---|---|\n",
+        "[1]",
+        "[^2]",
+        "“",
+        "”",
+        '"',
+        "(",
+        ")",
+        "In 2023, ",
+        "<b>",
+        "&amp;",
+        "\t",
+        "    ",
+        "Title\n===\n",
+        "é",
+        "—",
+        "[link](https://e.org/x)",
+        "\r\n",
+        "\ufeff",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -398,7 +467,7 @@ def test_any_article_gives_ordered_sentences_that_are_its_own_text(article):
     for i, s in enumerate(sents, start=1):
         assert s.n == i
         assert last <= s.start < s.end <= len(article), (s, last)
-        piece = article[s.start:s.end]  # the sentence's own text, with the container markers ("> ") of its lines
+        piece = article[s.start : s.end]  # the sentence's own text, with the container markers ("> ") of its lines
         assert piece[0] == s.text[0] and piece[-1] == s.text[-1]
         rest = iter(piece)
         assert all(ch in rest for ch in s.text.replace(" ", "")), (s.text, piece)

@@ -18,19 +18,40 @@ def _env():
 
 def test_quality_benchmark_runs_on_a_slice(tmp_path):
     out = tmp_path / "benchmarks.md"
-    r = subprocess.run([sys.executable, str(REPO / "bench" / "quality.py"), "--model", FAKE_MODEL, "--limit", "36",
-                        "--no-cross-encoder", "--scifact-limit", "9", "--scifact-docs", "30", "--output", str(out)],
-                       capture_output=True, text=True, env=_env(), timeout=900)
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "quality.py"),
+            "--model",
+            FAKE_MODEL,
+            "--limit",
+            "36",
+            "--no-cross-encoder",
+            "--scifact-limit",
+            "9",
+            "--scifact-docs",
+            "30",
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=900,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     text = out.read_text()
     assert "<!-- bench:quality -->" in text and "Produced by `python bench/quality.py --model fake:64" in text
     for row in ("| baseline: bm25s |", "| lexical (FTS5 BM25) |", "| dense (MiniLM, exact) |"):
         assert text.count(row) == 2, row  # once for the questions, once for SciFact
-    for row in ("| previous release: hand-set reranker and answer rules (fitted on dev) |",
-                "| learned ranker, selector and abstainer (default) |", "| the same, weights unconstrained in sign |",
-                "| previous release: verdict rules (fitted on dev) |",
-                "| learned verdict over the rules' assessment (default) |",
-                "| learned ranker, fitted on SciFact's other two thirds |"):
+    for row in (
+        "| previous release: hand-set reranker and answer rules (fitted on dev) |",
+        "| learned ranker, selector and abstainer (default) |",
+        "| the same, weights unconstrained in sign |",
+        "| previous release: verdict rules (fitted on dev) |",
+        "| learned verdict over the rules' assessment (default) |",
+        "| learned ranker, fitted on SciFact's other two thirds |",
+    ):
         assert text.count(row) == 1, row
     assert "| train top 5 | train MRR | train answer precision |" in text and "| dev abstained |" in text
     assert "| predicted | questions | mean predicted | observed: the evidence answers |" in text
@@ -42,29 +63,78 @@ def test_quality_benchmark_runs_on_a_slice(tmp_path):
 @pytest.mark.slow
 def test_latency_benchmark_runs_on_a_slice(reference_ws, tmp_path):
     out = tmp_path / "benchmarks.md"
-    r = subprocess.run([sys.executable, str(REPO / "bench" / "latency.py"), "--index", str(reference_ws.paths.index),
-                        "--runs", "1", "--sizes", "3000", "--queries", "20", "--throughput-texts", "40",
-                        "--output", str(out)], capture_output=True, text=True, env=_env(), timeout=900)
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "latency.py"),
+            "--index",
+            str(reference_ws.paths.index),
+            "--runs",
+            "1",
+            "--sizes",
+            "3000",
+            "--queries",
+            "20",
+            "--throughput-texts",
+            "40",
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=900,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     text = out.read_text()
-    for heading in ("### Cold `ncmec-qa ask`", "### Warm per-question latency", "### Same answers",
-                    "### Embedding throughput", "### Vector index at scale"):
+    for heading in (
+        "### Cold `ncmec-qa ask`",
+        "### Warm per-question latency",
+        "### Same answers",
+        "### Embedding throughput",
+        "### Vector index at scale",
+    ):
         assert heading in text, heading
     assert REFERENCE_CORPUS.is_dir() and REPO_MANIFEST.is_file()
 
 
 def test_ingest_benchmark_runs_on_a_slice(tmp_path):
     out = tmp_path / "benchmarks-ingest.md"
-    r = subprocess.run([sys.executable, str(REPO / "bench" / "ingest.py"), "--sizes-mb", "0.05", "0.1", "0.2",
-                        "--big-mb", "0.2", "--chunk-sizes", "2000", "4000", "--no-reference", "--out", str(out)],
-                       capture_output=True, text=True, env=_env(), timeout=600)
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "ingest.py"),
+            "--sizes-mb",
+            "0.05",
+            "0.1",
+            "0.2",
+            "--big-mb",
+            "0.2",
+            "--chunk-sizes",
+            "2000",
+            "4000",
+            "--no-reference",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     text = out.read_text()
     assert text.startswith("# Benchmark: ingest under the limits\n")
     assert "Command: `python bench/ingest.py --sizes-mb 0.05 0.1 0.2 --big-mb 0.2" in text
-    for row in ("| baseline: one paragraph |", "| 0.2 MB single paragraph, default limits |",
-                "| 0.2 MB single token, default limits |", "| 0.2 MB ordinary text, default limits |",
-                "| 0.05 MB single paragraph, limits raised |", "| 0.2 MB ordinary text, limits raised |",
-                "| 2,000 characters |", "| 4,000 characters |"):
+    for row in (
+        "| baseline: one paragraph |",
+        "| 0.2 MB single paragraph, default limits |",
+        "| 0.2 MB single token, default limits |",
+        "| 0.2 MB ordinary text, default limits |",
+        "| 0.05 MB single paragraph, limits raised |",
+        "| 0.2 MB ordinary text, limits raised |",
+        "| 2,000 characters |",
+        "| 4,000 characters |",
+    ):
         assert text.count(row) == 1, row
     assert "Time per doubling: single paragraph: " in text and "largest peak RSS" in text

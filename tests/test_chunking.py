@@ -9,8 +9,10 @@ from ncmec_qa.ingest import load_document
 from ncmec_qa.ingest.chunking import ChunkConfig, chunk_document, split_sentences
 from ncmec_qa.models import Block, Document, Passage
 
-WORDS = ("registry operator widget report office audit city serial number penalty spring archive "
-         "correction region north south filing deadline record").split()
+WORDS = (
+    "registry operator widget report office audit city serial number penalty spring archive "
+    "correction region north south filing deadline record"
+).split()
 
 
 def prose(n_sentences: int, seed: int = 0) -> str:
@@ -45,12 +47,12 @@ def assert_exact_slices(doc: Document, passages: list[Passage]) -> None:
         assert p.source_id == doc.source_id and p.file == doc.file
         assert p.passage_id == f"{doc.source_id}:{p.start}-{p.end}"
         assert 0 <= p.start < p.end <= len(doc.text)
-        assert p.text == doc.text[p.start:p.end]
+        assert p.text == doc.text[p.start : p.end]
         assert p.sentences, f"passage {p.passage_id} has no sentences"
         assert p.sentences[0].start == p.start and p.sentences[-1].end == p.end
         prev = p.start
         for s in p.sentences:
-            assert s.text == doc.text[s.start:s.end], (p.passage_id, s)
+            assert s.text == doc.text[s.start : s.end], (p.passage_id, s)
             assert s.text == s.text.strip() and s.text
             assert prev <= s.start < s.end <= p.end
             prev = s.end
@@ -58,15 +60,23 @@ def assert_exact_slices(doc: Document, passages: list[Passage]) -> None:
 
 # -- exact offsets ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("source_id", list(TINY_DOCS))
 def test_every_passage_and_sentence_is_an_exact_slice(tiny_corpus, source_id):
     doc = load_tiny(tiny_corpus, source_id)
     assert_exact_slices(doc, chunk_document(doc))
 
 
-@pytest.mark.parametrize("cfg", [ChunkConfig(), ChunkConfig(max_chars=150, max_sentence_chars=80),
-                                 ChunkConfig(max_chars=300, overlap=0),
-                                 ChunkConfig(max_chars=90, max_sentence_chars=40)], ids=str)
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        ChunkConfig(),
+        ChunkConfig(max_chars=150, max_sentence_chars=80),
+        ChunkConfig(max_chars=300, overlap=0),
+        ChunkConfig(max_chars=90, max_sentence_chars=40),
+    ],
+    ids=str,
+)
 def test_long_text_slices_and_size_bounds(cfg):
     doc = long_text_doc()
     passages = chunk_document(doc, cfg)
@@ -74,7 +84,8 @@ def test_long_text_slices_and_size_bounds(cfg):
     for p in passages:
         longest = max(len(s.text) for s in p.sentences)
         assert len(p.text) <= cfg.max_chars + longest, (
-            f"{p.passage_id}: {len(p.text)} chars > max_chars {cfg.max_chars} + one sentence ({longest})")
+            f"{p.passage_id}: {len(p.text)} chars > max_chars {cfg.max_chars} + one sentence ({longest})"
+        )
         for s in p.sentences:
             assert len(s.text) <= 2 * cfg.max_sentence_chars, f"sentence of {len(s.text)} chars not split"
 
@@ -85,7 +96,7 @@ def test_nothing_is_dropped(tiny_corpus):
     for doc in docs:
         covered = [False] * len(doc.text)
         for p in chunk_document(doc, ChunkConfig(max_chars=200, max_sentence_chars=100)):
-            covered[p.start:p.end] = [True] * (p.end - p.start)
+            covered[p.start : p.end] = [True] * (p.end - p.start)
         for b in doc.blocks:
             if b.kind == "heading":
                 continue
@@ -94,6 +105,7 @@ def test_nothing_is_dropped(tiny_corpus):
 
 
 # -- packing --------------------------------------------------------------------------------------
+
 
 def even_doc() -> Document:
     """Fifteen sentences of about 50 characters in one paragraph."""
@@ -113,8 +125,9 @@ def test_consecutive_passages_overlap_by_whole_sentences():
         a_spans = [(s.start, s.end) for s in a.sentences]
         b_spans = [(s.start, s.end) for s in b.sentences]
         shared = [sp for sp in b_spans if sp[0] < a.end]
-        assert b_spans[:len(shared)] == shared and a_spans[len(a_spans) - len(shared):] == shared, (
-            f"{b.passage_id} does not start with whole trailing sentences of {a.passage_id}")
+        assert b_spans[: len(shared)] == shared and a_spans[len(a_spans) - len(shared) :] == shared, (
+            f"{b.passage_id} does not start with whole trailing sentences of {a.passage_id}"
+        )
         assert len(shared) < len(a_spans) and len(shared) < len(b_spans)  # each passage moves on
     covered = {(s.start, s.end) for p in passages for s in p.sentences}
     assert len(covered) == 15  # every sentence is in some passage
@@ -139,7 +152,10 @@ def test_heading_starts_a_passage_and_is_kept_in_it(tiny_corpus):
     assert p.section.endswith("Section 7 Duties > (b) Contents")
     # the table under the heading stays with it, header row included
     assert [s.text for s in p.sentences if s.kind in ("table_header", "row")] == [
-        "| Year | Reports filed |", "| 2021 | 1,204 |", "| 2022 | 2,400 |"]
+        "| Year | Reports filed |",
+        "| 2021 | 1,204 |",
+        "| 2022 | 2,400 |",
+    ]
     for q in passages:
         assert not all(s.kind == "heading" for s in q.sentences), f"{q.passage_id} is only headings"
         headings = [i for i, s in enumerate(q.sentences) if s.kind == "heading"]
@@ -177,12 +193,16 @@ def test_csv_row_passage_is_the_raw_row_and_its_section_names_the_columns(tiny_c
     raw = tiny_corpus.path("tiny-counts").read_text()
     passages = chunk_document(doc)
     assert [p.text for p in passages] == ['2022,"400,715",first full year', "2023,52592,second year"]
-    assert [p.section for p in passages] == ["row 1 (columns: year, reports, note)", "row 2 (columns: year, reports, note)"]
+    assert [p.section for p in passages] == [
+        "row 1 (columns: year, reports, note)",
+        "row 2 (columns: year, reports, note)",
+    ]
     for p in passages:  # the offsets slice the file itself
-        assert raw[p.start:p.end] == p.text
+        assert raw[p.start : p.end] == p.text
 
 
 # -- sentences ----------------------------------------------------------------------------------
+
 
 def test_split_sentences_gives_trimmed_absolute_offsets():
     text = "PREFIX   The first sentence is here.  The second one is here too!   Third?  SUFFIX"
@@ -194,9 +214,11 @@ def test_split_sentences_gives_trimmed_absolute_offsets():
 
 def test_a_sentence_wrapped_over_lines_stays_one_sentence():
     """PDF text (pypdf) breaks lines inside sentences; a quote must be a sentence, not a line."""
-    text = ("The registry audit found forty missing widget reports in the\n"
-            "northern offices during the spring. Auditors reviewed every office\n"
-            "in person and signed the report.")
+    text = (
+        "The registry audit found forty missing widget reports in the\n"
+        "northern offices during the spring. Auditors reviewed every office\n"
+        "in person and signed the report."
+    )
     got = [text[a:b] for a, b in split_sentences(text, 0, len(text))]
     assert got == [
         "The registry audit found forty missing widget reports in the\nnorthern offices during the spring.",
@@ -218,6 +240,7 @@ def test_overlong_sentence_is_cut_at_line_breaks_or_semicolons():
 
 # -- tables printed as text (PDF pages of figures) ------------------------------------------------
 
+
 def table_doc() -> Document:
     """A caption, a table of 40 'label  figure' lines (one with three columns), then prose."""
     rows = [f"Region {chr(65 + i % 26)}{i}  {(i * 7919) % 100000:,}" for i in range(40)]
@@ -232,7 +255,9 @@ def test_table_lines_are_units_of_their_own_in_small_passages():
     passages = chunk_document(doc, cfg)
     assert_exact_slices(doc, passages)
     lines = [s for p in passages for s in p.sentences if s.kind == "line"]
-    assert {s.text for s in lines} >= {f"Region {chr(65 + i % 26)}{i}  {(i * 7919) % 100000:,}" for i in range(40) if i != 5}
+    assert {s.text for s in lines} >= {
+        f"Region {chr(65 + i % 26)}{i}  {(i * 7919) % 100000:,}" for i in range(40) if i != 5
+    }
     assert "Widgets 39,939,298 49,404,779 54,842,374" in {s.text for s in lines}
     assert all("\n" not in s.text for s in lines)
     # the caption lines (no figures at the end) stay prose, and so does the paragraph after the table
@@ -269,6 +294,8 @@ def test_markdown_table_bars_count_as_table_lines():
     runs = table_runs(text, 0, len(text), 3)
     assert [(text[a:b], t) for a, b, t in runs] == [
         ("| Country | Reports |\n| :-- | :-- |", False),
-        ("| Alpha | 1,132,270 |", True), ("| Beta | 833,909 |", True), ("| Gamma | 12 |", True),
+        ("| Alpha | 1,132,270 |", True),
+        ("| Beta | 833,909 |", True),
+        ("| Gamma | 12 |", True),
         ("After.", False),
     ]

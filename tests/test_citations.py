@@ -167,8 +167,14 @@ def cli_args(tiny_corpus, tmp_path):
 def test_cli_cite_formats(cli_args, fake_ws):
     search = run_cli([*cli_args, "search", "--json", "registry keeps every report for ninety days"])
     pid = json.loads(search.stdout)["passages"][0]["passage_id"]
-    for fmt, head in (("bibtex", "@"), ("ris", "TY  - "), ("markdown", "> “"), ("csl-json", "["), ("apa", "“"),
-                      ("chicago", "“")):
+    for fmt, head in (
+        ("bibtex", "@"),
+        ("ris", "TY  - "),
+        ("markdown", "> “"),
+        ("csl-json", "["),
+        ("apa", "“"),
+        ("chicago", "“"),
+    ):
         r = run_cli([*cli_args, "cite", pid, "--format", fmt])
         assert r.exit_code == 0, r.output
         assert r.stdout.startswith(head), r.stdout
@@ -198,17 +204,35 @@ def test_cli_ask_cite_format(cli_args):
 # -- authors, the superseded note, APA and Chicago (citeproc-py) --------------------------------------
 
 GRIMM = Source(
-    id="grimm-2024", file="research/grimm.pdf", title="Putting the Count Back Into Accountability",
-    publisher="Robert Grimm", date="2024-07-12", format="pdf", sha256="2" * 64,
-    url="https://arxiv.org/abs/2402.14625", kind="secondary", authors=("Grimm, Robert",),
+    id="grimm-2024",
+    file="research/grimm.pdf",
+    title="Putting the Count Back Into Accountability",
+    publisher="Robert Grimm",
+    date="2024-07-12",
+    format="pdf",
+    sha256="2" * 64,
+    url="https://arxiv.org/abs/2402.14625",
+    kind="secondary",
+    authors=("Grimm, Robert",),
 )
 TWO = Source(
-    id="duo-2025", file="duo.md", title="A Chapter on Widgets", publisher="Widget Press", date="2025",
-    format="markdown", sha256="3" * 64, authors=("Stamos, Alex", "Grossman, Shelby"),
+    id="duo-2025",
+    file="duo.md",
+    title="A Chapter on Widgets",
+    publisher="Widget Press",
+    date="2025",
+    format="markdown",
+    sha256="3" * 64,
+    authors=("Stamos, Alex", "Grossman, Shelby"),
 )
 OLD_LAW = Source(
-    id="law-8", file="law/s8.md", title="99 U.S.C. § 8 — Old duties", publisher="Widget Code Office",
-    date="2023-04", format="markdown", sha256="4" * 64,
+    id="law-8",
+    file="law/s8.md",
+    title="99 U.S.C. § 8 — Old duties",
+    publisher="Widget Code Office",
+    date="2023-04",
+    format="markdown",
+    sha256="4" * 64,
     superseded_by="Amended by the Widget Act (Pub. L. 1-2, 2024)",
 )
 
@@ -249,8 +273,10 @@ def test_authors_in_every_format_parsed_back_by_their_parsers():
 
     c = _cite(TWO)
     e = _bib_entry(to_bibtex(c))
-    assert [(p.last_names, p.first_names) for p in e.persons["author"]] == [(["Stamos"], ["Alex"]),
-                                                                           (["Grossman"], ["Shelby"])]
+    assert [(p.last_names, p.first_names) for p in e.persons["author"]] == [
+        (["Stamos"], ["Alex"]),
+        (["Grossman"], ["Shelby"]),
+    ]
     (ris,) = rispy.loads(to_ris(c))
     assert ris["authors"] == ["Stamos, Alex", "Grossman, Shelby"] and ris["type_of_reference"] == "GEN"
     item = to_csl(c)

@@ -50,6 +50,7 @@ def one_error_line(result) -> str:
 
 # -- index ------------------------------------------------------------------------------------------
 
+
 def test_index_build_json(built, tiny_corpus):
     _, index_dir, report = built
     assert report["documents"] == len(TINY_DOCS)
@@ -64,8 +65,10 @@ def test_index_build_twice_reuses_everything_and_says_so(built):
     args, _, first = built
     result = run_cli([*args, "index", "build", "--model", FAKE_MODEL])
     assert result.exit_code == 0
-    assert result.stdout.startswith(f"indexed {len(TINY_DOCS)} documents, {first['passages']} passages "
-                                    f"(0 embedded, {first['passages']} reused, 0 dropped)")
+    assert result.stdout.startswith(
+        f"indexed {len(TINY_DOCS)} documents, {first['passages']} passages "
+        f"(0 embedded, {first['passages']} reused, 0 dropped)"
+    )
     assert result.stdout.rstrip().endswith("; 0 failed")
 
 
@@ -102,13 +105,18 @@ def test_locations_come_from_the_environment_too(built, tiny_corpus):
     _, index_dir, _ = built
     from click.testing import CliRunner
 
-    env = {"NCMEC_QA_CORPUS": str(tiny_corpus.manifest_path), "NCMEC_QA_INDEX": str(index_dir),
-           "NCMEC_QA_DOCS": str(tiny_corpus.docs), "NCMEC_QA_MODEL": None}
+    env = {
+        "NCMEC_QA_CORPUS": str(tiny_corpus.manifest_path),
+        "NCMEC_QA_INDEX": str(index_dir),
+        "NCMEC_QA_DOCS": str(tiny_corpus.docs),
+        "NCMEC_QA_MODEL": None,
+    }
     result = CliRunner().invoke(main, ["index", "status", "--json"], env=env, catch_exceptions=False)
     assert result.exit_code == 0 and json.loads(result.stdout)["stale"] is False
 
 
 # -- search ------------------------------------------------------------------------------------------
+
 
 def test_search_json_shape(built):
     args, index_dir, _ = built
@@ -120,7 +128,7 @@ def test_search_json_shape(built):
     idx = Index(index_dir)
     for p in out["passages"]:
         assert set(p) == PASSAGE_KEYS
-        assert idx.document_text(p["source_id"])[p["start"]:p["end"]] == p["text"]
+        assert idx.document_text(p["source_id"])[p["start"] : p["end"]] == p["text"]
         assert p["file"] == TINY_DOCS[p["source_id"]][0]
     assert out["passages"][0]["source_id"] == "tiny-handbook"
     scores = [p["score"] for p in out["passages"]]
@@ -130,8 +138,9 @@ def test_search_json_shape(built):
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
 def test_search_source_filter_and_modes(built, mode):
     args, _, _ = built
-    result = run_cli([*args, "search", "widget reports", "--json", "--mode", mode,
-                      "--source", "tiny-notes", "--source", "tiny-pdf"])
+    result = run_cli(
+        [*args, "search", "widget reports", "--json", "--mode", mode, "--source", "tiny-notes", "--source", "tiny-pdf"]
+    )
     assert result.exit_code == 0, result.output
     got = {p["source_id"] for p in json.loads(result.stdout)["passages"]}
     assert got and got <= {"tiny-notes", "tiny-pdf"}
@@ -146,6 +155,7 @@ def test_search_text_output(built):
 
 # -- ask -----------------------------------------------------------------------------------------------
 
+
 def test_ask_json_follows_the_contract(built, tiny_corpus):
     args, index_dir, _ = built
     result = run_cli([*args, "ask", KEEP_QUESTION, "--json"])
@@ -157,9 +167,14 @@ def test_ask_json_follows_the_contract(built, tiny_corpus):
         assert SOURCE_KEYS <= set(s)
     src = next(s for s in a["sources"] if s["quote"] == KEEP_SENTENCE)
     assert (src["source_id"], src["file"], src["title"], src["publisher"], src["date"]) == (
-        "tiny-notes", "notes.txt", "Registry field notes", "ncmec-qa test fixtures", "2024-01-01")
+        "tiny-notes",
+        "notes.txt",
+        "Registry field notes",
+        "ncmec-qa test fixtures",
+        "2024-01-01",
+    )
     assert src["page"] is None and src["section"] == ""
-    assert tiny_corpus.path("tiny-notes").read_text()[src["start"]:src["end"]] == KEEP_SENTENCE
+    assert tiny_corpus.path("tiny-notes").read_text()[src["start"] : src["end"]] == KEEP_SENTENCE
     idx = Index(index_dir)
     assert_answer_contract(a, idx, tiny_corpus.manifest())
 
@@ -169,8 +184,11 @@ def test_ask_json_cites_pages_sections_and_urls(built, tiny_corpus):
     idx = Index(index_dir)
     for q, sid, check in [
         ("Did the registry audit find forty missing widget reports?", "tiny-pdf", lambda s: s["page"] == 1),
-        ("What does a widget report include besides the serial number of the widget?", "tiny-handbook",
-         lambda s: s["section"].endswith("(b) Contents") and s["url"] == "https://example.org/tiny-handbook"),
+        (
+            "What does a widget report include besides the serial number of the widget?",
+            "tiny-handbook",
+            lambda s: s["section"].endswith("(b) Contents") and s["url"] == "https://example.org/tiny-handbook",
+        ),
     ]:
         # the abstainer's judgment of the fake embedder's evidence is not what this test is about
         a = json.loads(run_cli([*args, "ask", q, "--json", "--min-confidence", "0"]).stdout)
@@ -232,14 +250,23 @@ def test_ask_warns_on_a_stale_index_answers_and_exits_3(built, tiny_corpus):
 
 # -- eval --------------------------------------------------------------------------------------------------
 
+
 def test_eval_on_a_tiny_question_set(built, tmp_path):
     args, _, _ = built
     qs = tmp_path / "questions.jsonl"
     records = [
-        {"id": "t-1", "question": KEEP_QUESTION, "answerable": True,
-         "evidence": [{"file": "notes.txt", "quote": "keeps every report for ninety days"}]},
-        {"id": "t-2", "question": FINE_QUESTION, "answerable": True,
-         "evidence": [{"file": "handbook/handbook.md", "quote": "pays a fine of up to $5,000"}]},
+        {
+            "id": "t-1",
+            "question": KEEP_QUESTION,
+            "answerable": True,
+            "evidence": [{"file": "notes.txt", "quote": "keeps every report for ninety days"}],
+        },
+        {
+            "id": "t-2",
+            "question": FINE_QUESTION,
+            "answerable": True,
+            "evidence": [{"file": "handbook/handbook.md", "quote": "pays a fine of up to $5,000"}],
+        },
         {"id": "t-3", "question": OFF_TOPIC, "answerable": False, "evidence": []},
     ]
     qs.write_text("\n".join(json.dumps(r) for r in records) + "\n\n")
@@ -275,8 +302,10 @@ def test_eval_rejects_a_malformed_question_file(built, tmp_path):
 
 # -- errors -------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("cmd", [["ask", "anything"], ["search", "anything"], ["index", "status"],
-                                 ["ask", "anything", "--json"]])
+
+@pytest.mark.parametrize(
+    "cmd", [["ask", "anything"], ["search", "anything"], ["index", "status"], ["ask", "anything", "--json"]]
+)
 def test_missing_index_is_exit_3_and_one_line(tiny_corpus, tmp_path, cmd):
     result = run_cli([*location_args(tiny_corpus, tmp_path / "no-index"), *cmd])
     assert result.exit_code == 3
@@ -294,26 +323,47 @@ def test_corrupt_index_is_exit_3(built):
 
 
 def test_missing_manifest_is_exit_2(tmp_path):
-    result = run_cli(["--corpus", str(tmp_path / "nope.toml"), "--index", str(tmp_path / "i"),
-                      "index", "build", "--model", FAKE_MODEL])
+    result = run_cli(
+        [
+            "--corpus",
+            str(tmp_path / "nope.toml"),
+            "--index",
+            str(tmp_path / "i"),
+            "index",
+            "build",
+            "--model",
+            FAKE_MODEL,
+        ]
+    )
     assert result.exit_code == 2
     assert one_error_line(result).startswith("Error: manifest not found:")
 
 
 def test_unknown_model_is_an_error_not_a_download(tiny_corpus, tmp_path):
-    result = run_cli([*location_args(tiny_corpus, tmp_path / "i"), "-q", "index", "build", "--model",
-                      "someone/some-model-that-is-not-here"])
+    result = run_cli(
+        [
+            *location_args(tiny_corpus, tmp_path / "i"),
+            "-q",
+            "index",
+            "build",
+            "--model",
+            "someone/some-model-that-is-not-here",
+        ]
+    )
     assert result.exit_code == 2
     assert "never downloaded" in one_error_line(result)
 
 
 def test_traceback_flag_re_raises(tiny_corpus, tmp_path):
     with pytest.raises(IndexMissing):
-        run_cli([*location_args(tiny_corpus, tmp_path / "no-index"), "--traceback", "ask", "anything"],
-                catch_exceptions=False)
+        run_cli(
+            [*location_args(tiny_corpus, tmp_path / "no-index"), "--traceback", "ask", "anything"],
+            catch_exceptions=False,
+        )
 
 
 # -- help and version --------------------------------------------------------------------------------------
+
 
 def walk(cmd: click.Command, path: tuple[str, ...] = ()):
     yield path, cmd

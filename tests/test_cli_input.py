@@ -34,14 +34,27 @@ def one_error_line(result) -> str:
 
 # -- empty arguments ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("command,message", [
-    (["ask", ""], "Error: the question is empty; give a QUESTION, or - to read one question per line from stdin"),
-    (["ask", "   "], "Error: the question is empty; give a QUESTION, or - to read one question per line from stdin"),
-    (["search", ""], "Error: the query is empty; give the words to search for"),
-    (["search", " \t"], "Error: the query is empty; give the words to search for"),
-    (["verify", ""], "Error: the claim is empty; give a CLAIM, - to read one claim per line from stdin, or --file ARTICLE"),
-    (["verify", "  "], "Error: the claim is empty; give a CLAIM, - to read one claim per line from stdin, or --file ARTICLE"),
-])
+
+@pytest.mark.parametrize(
+    "command,message",
+    [
+        (["ask", ""], "Error: the question is empty; give a QUESTION, or - to read one question per line from stdin"),
+        (
+            ["ask", "   "],
+            "Error: the question is empty; give a QUESTION, or - to read one question per line from stdin",
+        ),
+        (["search", ""], "Error: the query is empty; give the words to search for"),
+        (["search", " \t"], "Error: the query is empty; give the words to search for"),
+        (
+            ["verify", ""],
+            "Error: the claim is empty; give a CLAIM, - to read one claim per line from stdin, or --file ARTICLE",
+        ),
+        (
+            ["verify", "  "],
+            "Error: the claim is empty; give a CLAIM, - to read one claim per line from stdin, or --file ARTICLE",
+        ),
+    ],
+)
 def test_an_empty_argument_is_an_error_and_stdin_is_not_read(args, command, message):
     r = run_cli([*args, *command], input=KEEP_QUESTION + "\n")
     assert r.exit_code == 2
@@ -51,8 +64,16 @@ def test_an_empty_argument_is_an_error_and_stdin_is_not_read(args, command, mess
 
 # -- -k ------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("command", [["ask", KEEP_QUESTION], ["search", "report"], ["verify", "Reports are kept."],
-                                     ["eval", str(REPO / "pyproject.toml")]])
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ask", KEEP_QUESTION],
+        ["search", "report"],
+        ["verify", "Reports are kept."],
+        ["eval", str(REPO / "pyproject.toml")],
+    ],
+)
 @pytest.mark.parametrize("k", ["0", "-1"])
 def test_k_below_one_is_refused_by_name(args, command, k):
     r = run_cli([*args, *command, "-k", k])
@@ -69,14 +90,17 @@ def test_k_of_one_is_taken(args):
 
 # -- source ids -----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("command", [["ask", KEEP_QUESTION], ["search", "report"], ["verify", "Reports are kept."]])
 @pytest.mark.parametrize("option", ["--source", "--exclude-source"])
 def test_an_unknown_source_id_is_refused_naming_it_and_the_known_ids(args, tiny_corpus, command, option):
     r = run_cli([*args, *command, "--source", "tiny-notes", option, "tiny-note"])
     assert r.exit_code == 2
     line = one_error_line(r)
-    assert line == (f"Error: {option} 'tiny-note': no source with this id in {tiny_corpus.manifest_path}; "
-                    f"did you mean 'tiny-notes'? known ids: {', '.join(TINY_DOCS)}")
+    assert line == (
+        f"Error: {option} 'tiny-note': no source with this id in {tiny_corpus.manifest_path}; "
+        f"did you mean 'tiny-notes'? known ids: {', '.join(TINY_DOCS)}"
+    )
     assert r.stdout == ""
 
 
@@ -92,6 +116,7 @@ def test_known_source_ids_still_filter(args):
 
 
 # -- stdin sessions ---------------------------------------------------------------------------------------
+
 
 def test_a_stdin_line_that_is_not_utf8_is_reported_and_the_session_goes_on(args):
     data = (KEEP_QUESTION + "\n").encode() + b"caf\xe9 \xff?\n" + (OFF_TOPIC + "\n").encode()
@@ -110,6 +135,7 @@ def test_a_stdin_session_reads_utf8_with_a_byte_order_mark(args):
 
 # -- a closed stdout ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("command", [["ask", KEEP_QUESTION], ["search", "report"], ["corpus", "list"]])
 def test_a_closed_stdout_ends_the_command_quietly(args, command):
     """`ncmec-qa ask … | head -1`: the reader is gone before the answer is written."""
@@ -119,8 +145,15 @@ def test_a_closed_stdout_ends_the_command_quietly(args, command):
     for v in ("NCMEC_QA_CORPUS", "NCMEC_QA_INDEX", "NCMEC_QA_DOCS"):
         env.pop(v, None)
     try:
-        proc = subprocess.run([sys.executable, "-m", "ncmec_qa", *args, "-q", *command], stdout=write_end,
-                              stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, timeout=120, check=False)
+        proc = subprocess.run(
+            [sys.executable, "-m", "ncmec_qa", *args, "-q", *command],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            timeout=120,
+            check=False,
+        )
     finally:
         os.close(write_end)
     assert proc.stderr.decode() == ""

@@ -74,6 +74,7 @@ def error_line(result) -> str:
 
 # -- precedence ------------------------------------------------------------------------------------------
 
+
 def test_each_source_wins_over_the_next(home, tmp_path):
     checkout = tmp_path / "checkout"
     write_tiny_corpus(checkout)
@@ -89,12 +90,19 @@ def test_each_source_wins_over_the_next(home, tmp_path):
 
     env = {"NCMEC_QA_CORPUS": "/from/env/sources.toml", "NCMEC_QA_INDEX": "/from/env/index"}
     p = resolve_paths(env=env, cwd=inside)
-    assert (p.manifest, p.origin("corpus"), p.origin("index")) == (Path("/from/env/sources.toml"), ENVIRONMENT,
-                                                                     ENVIRONMENT)
+    assert (p.manifest, p.origin("corpus"), p.origin("index")) == (
+        Path("/from/env/sources.toml"),
+        ENVIRONMENT,
+        ENVIRONMENT,
+    )
 
     p = resolve_paths(corpus="/opt/sources.toml", index="/opt/index", env=env, cwd=inside)
     assert (p.manifest, p.index, p.origin("corpus"), p.origin("index")) == (
-        Path("/opt/sources.toml"), Path("/opt/index"), OPTION, OPTION)
+        Path("/opt/sources.toml"),
+        Path("/opt/index"),
+        OPTION,
+        OPTION,
+    )
 
     cfg.unlink()
     p = resolve_paths(env={}, cwd=inside)
@@ -115,8 +123,11 @@ def test_config_file_paths_are_read_from_its_folder_and_model_kept_as_a_name(tmp
     f.parent.mkdir()
     f.write_text('corpus = "../corpus/sources.toml"\ndocs = "docs"\nmodel = "fake:64"\n')
     got = read_config(f)
-    assert got == {"corpus": str(f.parent / "../corpus/sources.toml"), "docs": str(f.parent / "docs"),
-                   "model": "fake:64"}
+    assert got == {
+        "corpus": str(f.parent / "../corpus/sources.toml"),
+        "docs": str(f.parent / "docs"),
+        "model": "fake:64",
+    }
 
 
 def test_config_set_stores_paths_absolute_and_a_model_name_as_given(home, tmp_path):
@@ -139,11 +150,17 @@ def test_ncmec_qa_config_names_another_config_file(home, tmp_path, monkeypatch):
     assert (p.config_file, p.index, p.origin("index")) == (other, Path("/x/index"), CONFIG_FILE)
 
 
-@pytest.mark.parametrize("text, key_parts", [
-    ('colour = "red"\n', ["unknown setting 'colour'", "known: corpus, docs, index, model", "remove it from the file"]),
-    ("corpus = [1, 2\n", ["not valid TOML", "`ncmec-qa config path`"]),
-    ("index = 3\n", ["index must be a non-empty string, not 3", "`ncmec-qa config set index VALUE`"]),
-])
+@pytest.mark.parametrize(
+    "text, key_parts",
+    [
+        (
+            'colour = "red"\n',
+            ["unknown setting 'colour'", "known: corpus, docs, index, model", "remove it from the file"],
+        ),
+        ("corpus = [1, 2\n", ["not valid TOML", "`ncmec-qa config path`"]),
+        ("index = 3\n", ["index must be a non-empty string, not 3", "`ncmec-qa config set index VALUE`"]),
+    ],
+)
 def test_a_bad_config_file_is_one_line_naming_it_and_exit_2(home, tmp_path, text, key_parts):
     cfg = cfg_file(home)
     cfg.parent.mkdir(parents=True)
@@ -167,6 +184,7 @@ def test_a_bad_config_file_is_one_line_naming_it_and_exit_2(home, tmp_path, text
 
 # -- ncmec-qa config -------------------------------------------------------------------------------------
 
+
 def test_config_set_unset_path_keep_comments_and_store_absolute_paths(home, tmp_path):
     cfg = cfg_file(home)
     work = tmp_path / "work"
@@ -182,8 +200,14 @@ def test_config_set_unset_path_keep_comments_and_store_absolute_paths(home, tmp_
     cfg.write_text("# my settings\n" + cfg.read_text())
     r = cli(["config", "set", "model", FAKE_MODEL, "--json"], work)
     d = json.loads(r.stdout)
-    assert d == {"schema_version": "1", "type": "config_setting", "key": "model", "value": FAKE_MODEL, "changed": True,
-                 "config_file": {"path": str(cfg), "exists": True, "origin": "default"}}
+    assert d == {
+        "schema_version": "1",
+        "type": "config_setting",
+        "key": "model",
+        "value": FAKE_MODEL,
+        "changed": True,
+        "config_file": {"path": str(cfg), "exists": True, "origin": "default"},
+    }
     assert not schemas.errors(d)
     assert cfg.read_text() == f'# my settings\ncorpus = "{work}/corpus/sources.toml"\nmodel = "fake:64"\n'
     r = cli(["config", "set", "model", FAKE_MODEL], work)
@@ -197,11 +221,14 @@ def test_config_set_unset_path_keep_comments_and_store_absolute_paths(home, tmp_
     assert cfg.read_text() == '# my settings\nmodel = "fake:64"\n'
 
 
-@pytest.mark.parametrize("args, part", [
-    (["config", "set", "colour", "red"], "'colour' is not one of 'corpus', 'docs', 'index', 'model'"),
-    (["config", "unset", "colour"], "'colour' is not one of"),
-    (["config", "set", "index", ""], "index must not be empty; `ncmec-qa config unset index` removes it"),
-])
+@pytest.mark.parametrize(
+    "args, part",
+    [
+        (["config", "set", "colour", "red"], "'colour' is not one of 'corpus', 'docs', 'index', 'model'"),
+        (["config", "unset", "colour"], "'colour' is not one of"),
+        (["config", "set", "index", ""], "index must not be empty; `ncmec-qa config unset index` removes it"),
+    ],
+)
 def test_config_set_refuses_what_is_not_a_setting(home, tmp_path, args, part):
     r = cli(args, tmp_path)
     assert r.exit_code == 2 and part in r.stderr, r.stderr
@@ -229,8 +256,10 @@ def test_config_show_says_where_each_setting_came_from(home, tmp_path, monkeypat
     ]
     inside = cli(["config"], corpus.docs).stdout
     assert f"corpus:  {corpus.manifest_path}\n           from config file" in inside  # the file beats the checkout
-    assert (f"index:   {corpus.root / 'index'}  (does not exist)\n           from checkout {corpus.root} "
-            "(found from the working directory)") in inside
+    assert (
+        f"index:   {corpus.root / 'index'}  (does not exist)\n           from checkout {corpus.root} "
+        "(found from the working directory)"
+    ) in inside
 
 
 def test_config_json_shape(home, tmp_path):
@@ -246,20 +275,34 @@ def test_config_json_shape(home, tmp_path):
         for key, s in d["settings"].items():
             assert set(s) == {"value", "origin", "detail", "option", "env", "exists"}, key
         assert d["settings"]["corpus"] == {
-            "value": str(data(home) / "corpus" / "sources.toml"), "origin": "user data folder",
-            "detail": str(data(home)), "option": "--corpus", "env": "NCMEC_QA_CORPUS", "exists": False}
+            "value": str(data(home) / "corpus" / "sources.toml"),
+            "origin": "user data folder",
+            "detail": str(data(home)),
+            "option": "--corpus",
+            "env": "NCMEC_QA_CORPUS",
+            "exists": False,
+        }
         assert d["settings"]["docs"]["value"] is None and d["settings"]["docs"]["origin"] == "manifest"
         assert d["settings"]["docs"]["exists"] is None
-        assert d["settings"]["model"] == {"value": "all-MiniLM-L6-v2", "origin": "default",
-                                          "detail": "the bundled all-MiniLM-L6-v2", "option": "index build --model",
-                                          "env": "NCMEC_QA_MODEL", "exists": None}
+        assert d["settings"]["model"] == {
+            "value": "all-MiniLM-L6-v2",
+            "origin": "default",
+            "detail": "the bundled all-MiniLM-L6-v2",
+            "option": "index build --model",
+            "env": "NCMEC_QA_MODEL",
+            "exists": None,
+        }
     d = json.loads(cli(["config", "path", "--json"], outside).stdout)
-    assert d == {"schema_version": "1", "type": "config_path",
-                 "config_file": {"path": str(cfg_file(home)), "exists": False, "origin": "default"}}
+    assert d == {
+        "schema_version": "1",
+        "type": "config_path",
+        "config_file": {"path": str(cfg_file(home)), "exists": False, "origin": "default"},
+    }
     assert not schemas.errors(d)
 
 
 # -- outside the checkout, in-process --------------------------------------------------------------------
+
 
 def test_outside_a_checkout_the_errors_say_what_to_do_and_that_works(home, tmp_path):
     outside = tmp_path / "anywhere"
@@ -270,7 +313,8 @@ def test_outside_a_checkout_the_errors_say_what_to_do_and_that_works(home, tmp_p
     assert error_line(r) == (
         f"Error: manifest not found: {manifest} (not in a checkout, and none configured); set the manifest with "
         "`ncmec-qa config set corpus PATH` or NCMEC_QA_CORPUS (`ncmec-qa config` shows where everything is), "
-        f"then `ncmec-qa index build` builds the index at {index}")
+        f"then `ncmec-qa index build` builds the index at {index}"
+    )
 
     corpus = write_tiny_corpus(tmp_path / "clone")
     assert cli(["config", "set", "corpus", str(corpus.manifest_path)], outside).exit_code == 0
@@ -296,7 +340,8 @@ def test_missing_index_and_manifest_say_both(tmp_path):
     assert p.missing_index() == (
         f"no index at {tmp_path / 'idx'} and no manifest at {tmp_path / 'none.toml'}: set the manifest with "
         "`ncmec-qa config set corpus PATH` or NCMEC_QA_CORPUS (`ncmec-qa config` shows where everything is), "
-        "then run `ncmec-qa index build`")
+        "then run `ncmec-qa index build`"
+    )
 
 
 def test_data_folder_manifest_without_documents_reads_the_data_folders_documents(home, tmp_path):
@@ -317,6 +362,7 @@ def test_data_folder_manifest_without_documents_reads_the_data_folders_documents
 
 
 # -- the README's commands ---------------------------------------------------------------------------------
+
 
 def readme_block(name: str) -> str:
     """The ```sh block after `<!-- readme-test: NAME ... -->` in the README."""
@@ -339,25 +385,40 @@ def wrapper_bin(tmp_path: Path) -> Path:
     bindir = tmp_path / "bin"
     bindir.mkdir(exist_ok=True)
     exe = bindir / "ncmec-qa"
-    exe.write_text(f"#!/bin/sh\nexec '{sys.executable}' -c 'import sys; sys.argv[0] = \"ncmec-qa\"; "
-                   "from ncmec_qa.cli.commands import main; main()' \"$@\"\n")
+    exe.write_text(
+        f"#!/bin/sh\nexec '{sys.executable}' -c 'import sys; sys.argv[0] = \"ncmec-qa\"; "
+        'from ncmec_qa.cli.commands import main; main()\' "$@"\n'
+    )
     exe.chmod(0o755)
     return bindir
 
 
 def shell_env(home: Path, bindir: Path, pythonpath: bool = True) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("NCMEC_QA_") and k not in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "PYTHONPATH")}
-    env.update(HOME=str(home), PATH=f"{bindir}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}",
-               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("NCMEC_QA_") and k not in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "PYTHONPATH")
+    }
+    env.update(
+        HOME=str(home),
+        PATH=f"{bindir}{os.pathsep}{env.get('PATH', '/usr/bin:/bin')}",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+    )
     if pythonpath:
         env["PYTHONPATH"] = str(SRC)
     return env
 
 
 def run_block(name: str, cwd: Path, env: dict[str, str], timeout: int = 300) -> subprocess.CompletedProcess:
-    r = subprocess.run(["bash", "-euo", "pipefail", "-c", readme_block(name)], cwd=cwd, env=env,
-                       capture_output=True, text=True, timeout=timeout)
+    r = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", readme_block(name)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert r.returncode == 0, f"README block {name!r} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
     return r
 
@@ -371,10 +432,13 @@ def check_configuration_block(home: Path, env: dict[str, str]) -> None:
     r = run_block("config", home, env)
     out = r.stdout
     assert "The corpus does not answer this question" in out and "\n1. tiny-" in out, out  # quoted from its index
-    assert f"corpus:  {home / 'ncmec-qa' / 'corpus' / 'sources.toml'}\n           from config file {cfg_file(home)}" \
-        in out, out
-    assert f"index:   {data(home) / 'index'}\n           from user data folder {data(home)} (not in a checkout, " \
-        "and no index configured)" in out, out
+    assert (
+        f"corpus:  {home / 'ncmec-qa' / 'corpus' / 'sources.toml'}\n           from config file {cfg_file(home)}" in out
+    ), out
+    assert (
+        f"index:   {data(home) / 'index'}\n           from user data folder {data(home)} (not in a checkout, "
+        "and no index configured)" in out
+    ), out
     assert f"model:   {FAKE_MODEL}\n           from config file" in out, out
     assert json.loads((data(home) / "index" / "current" / "meta.json").read_text())["model"] == FAKE_MODEL
 
@@ -396,8 +460,10 @@ def test_readme_completion_scripts(tmp_path):
     assert "complete --no-files --command ncmec-qa" in (home / ".config/fish/completions/ncmec-qa.fish").read_text()
 
     def complete(words: str) -> list[str]:
-        script = (f". {home}/.ncmec-qa-complete.bash\nCOMP_WORDS=({words})\nCOMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))\n"
-                  "_ncmec_qa_completion ncmec-qa\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n")
+        script = (
+            f". {home}/.ncmec-qa-complete.bash\nCOMP_WORDS=({words})\nCOMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))\n"
+            "_ncmec_qa_completion ncmec-qa\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
+        )
         r = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
         return r.stdout.split()
@@ -429,9 +495,17 @@ def test_readme_install_in_a_clean_venv(tmp_path):
     run_block("install", home, env, timeout=1200)
     seconds = time.perf_counter() - t0
     print(f"clean venv install: {seconds:.0f} s")
-    r = subprocess.run([str(venv_bin / "python"), "-c", "import ncmec_qa, platformdirs, torch; "
-                        "print(ncmec_qa.__file__); print(torch.__version__)"],
-                       env=env, capture_output=True, text=True, cwd=home)
+    r = subprocess.run(
+        [
+            str(venv_bin / "python"),
+            "-c",
+            "import ncmec_qa, platformdirs, torch; print(ncmec_qa.__file__); print(torch.__version__)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=home,
+    )
     assert r.returncode == 0, r.stderr
     installed, torch_version = r.stdout.split()
     assert installed.startswith(str(home / ".venvs")), installed  # the installed copy, not the checkout
@@ -442,8 +516,9 @@ def test_readme_install_in_a_clean_venv(tmp_path):
 
 def test_readme_error_examples_are_what_the_commands_say(tmp_path):
     """The README's console block of errors outside a checkout, run in a home of its own (/home/me there)."""
-    block = re.search(r"```console\n(\$ ncmec-qa ask [^\n]*\nError: manifest not found.*?)```", README.read_text(),
-                      re.DOTALL)
+    block = re.search(
+        r"```console\n(\$ ncmec-qa ask [^\n]*\nError: manifest not found.*?)```", README.read_text(), re.DOTALL
+    )
     assert block, "README lacks the console block of errors outside a checkout"
     home = tmp_path / "home"
     home.mkdir()

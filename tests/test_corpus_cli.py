@@ -41,8 +41,13 @@ from ncmec_qa.ingest.chunking import chunk_document
 
 def cli(args, env: dict[str, str] | None = None, input: str | None = None):
     """`ncmec-qa ARGS` in-process; NCMEC_QA_* unset except what `env` sets."""
-    return CliRunner().invoke(main, [str(a) for a in args], input=input,
-                              env={**{v: None for v in ENV_VARS}, **(env or {})}, catch_exceptions=False)
+    return CliRunner().invoke(
+        main,
+        [str(a) for a in args],
+        input=input,
+        env={**{v: None for v in ENV_VARS}, **(env or {})},
+        catch_exceptions=False,
+    )
 
 
 def one_error_line(result, exit_code: int = 2) -> str:
@@ -69,8 +74,11 @@ def check_problems(args) -> list[tuple[str, str]]:
     """(kind, file) of each `corpus check` problem, less the tiny corpus's records having no `rights`."""
     r = cli([*args, "corpus", "check", "--json"])
     assert r.exit_code in (0, 1), r.output
-    return [(p["kind"], p["file"]) for p in json.loads(r.stdout)["problems"]
-            if not (p["source_id"] or "").startswith("tiny-") or not p["message"].endswith("no rights recorded")]
+    return [
+        (p["kind"], p["file"])
+        for p in json.loads(r.stdout)["problems"]
+        if not (p["source_id"] or "").startswith("tiny-") or not p["message"].endswith("no rights recorded")
+    ]
 
 
 def n_passages(path: Path, fmt: str) -> int:
@@ -86,7 +94,7 @@ def only_appended(before: str, after: str) -> str:
     changed = [d for d in difflib.ndiff(before.splitlines(), after.splitlines()) if d[:1] in "-?"]
     assert not changed, "existing manifest lines were rewritten:\n" + "\n".join(changed)
     assert after.startswith(before), "the new record was not appended at the end"
-    return after[len(before):]
+    return after[len(before) :]
 
 
 GIZMO_MD = """\
@@ -132,12 +140,25 @@ def test_add_build_ask_remove_round_trip(tiny_corpus, tmp_path, gizmo):
     assert first["embedded"] == old and first["reused"] == 0
     before = tiny_corpus.manifest_path.read_text(encoding="utf-8")
 
-    r = cli([*args, *add_args(gizmo, "Gizmo Depot Rules", "Depot Board", "2024-03-01",
-                              "--url", "https://example.org/gizmo-depot", "--rights", "CC BY 4.0",
-                              "--edition", "first edition")])
+    r = cli(
+        [
+            *args,
+            *add_args(
+                gizmo,
+                "Gizmo Depot Rules",
+                "Depot Board",
+                "2024-03-01",
+                "--url",
+                "https://example.org/gizmo-depot",
+                "--rights",
+                "CC BY 4.0",
+                "--edition",
+                "first edition",
+            ),
+        ]
+    )
     assert r.exit_code == 0, r.output
-    assert r.stdout.strip() == ("added gizmo-depot (gizmo-depot.md, markdown); "
-                                "run `ncmec-qa index build` to index it")
+    assert r.stdout.strip() == ("added gizmo-depot (gizmo-depot.md, markdown); run `ncmec-qa index build` to index it")
     assert r.stderr == ""  # url given, nothing near-duplicate: no warnings
     copied = tiny_corpus.docs / "gizmo-depot.md"
     assert copied.read_bytes() == gizmo.read_bytes()
@@ -150,13 +171,22 @@ def test_add_build_ask_remove_round_trip(tiny_corpus, tmp_path, gizmo):
     assert [d["id"] for d in records[:-1]] == [d["id"] for d in tomllib.loads(before)["source"]]
     data = GIZMO_MD.encode()
     assert records[-1] == {
-        "id": "gizmo-depot", "file": "gizmo-depot.md", "title": "Gizmo Depot Rules", "publisher": "Depot Board",
-        "date": "2024-03-01", "url": "https://example.org/gizmo-depot", "format": "markdown",
-        "edition": "first edition", "rights": "CC BY 4.0", "bytes": len(data),
+        "id": "gizmo-depot",
+        "file": "gizmo-depot.md",
+        "title": "Gizmo Depot Rules",
+        "publisher": "Depot Board",
+        "date": "2024-03-01",
+        "url": "https://example.org/gizmo-depot",
+        "format": "markdown",
+        "edition": "first edition",
+        "rights": "CC BY 4.0",
+        "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
     }
     shown = json.loads(cli([*args, "corpus", "show", "gizmo-depot", "--json"]).stdout)["source"]
-    assert shown["source_id"] == "gizmo-depot" and shown["kind"] == "primary" and shown["sha256"] == records[-1]["sha256"]
+    assert (
+        shown["source_id"] == "gizmo-depot" and shown["kind"] == "primary" and shown["sha256"] == records[-1]["sha256"]
+    )
     assert check_problems(args) == []
 
     # The build embeds only the new document's passages.
@@ -206,9 +236,25 @@ def test_add_build_ask_remove_round_trip(tiny_corpus, tmp_path, gizmo):
 
 def test_add_records_kind_edition_and_supersedes(tiny_corpus, tmp_path, gizmo):
     args = location_args(tiny_corpus, tmp_path / "index")
-    r = cli([*args, *add_args(gizmo, "Gizmo Depot Rules, 2025", "Depot Board", "2025",
-                              "--kind", "secondary", "--supersedes", "tiny-notes", "--id", "gizmo-2025",
-                              "--url", "https://example.org/g")])
+    r = cli(
+        [
+            *args,
+            *add_args(
+                gizmo,
+                "Gizmo Depot Rules, 2025",
+                "Depot Board",
+                "2025",
+                "--kind",
+                "secondary",
+                "--supersedes",
+                "tiny-notes",
+                "--id",
+                "gizmo-2025",
+                "--url",
+                "https://example.org/g",
+            ),
+        ]
+    )
     assert r.exit_code == 0, r.output
     rec = toml_sources(tiny_corpus.manifest_path)[-1]
     assert rec["id"] == "gizmo-2025" and rec["kind"] == "secondary" and rec["supersedes"] == ["tiny-notes"]
@@ -222,7 +268,8 @@ def test_add_without_url_warns_that_sync_cannot_fetch_it(tiny_corpus, tmp_path, 
     r = cli([*location_args(tiny_corpus, tmp_path / "index"), *add_args(gizmo), "--json"])
     assert r.exit_code == 0, r.output
     assert r.stderr.strip().splitlines() == [
-        "warning: no --url recorded: `corpus sync` will only be able to copy it from a mirror"]
+        "warning: no --url recorded: `corpus sync` will only be able to copy it from a mirror"
+    ]
     out = json.loads(r.stdout)
     assert out["added"]["source_id"] == "gizmo-depot" and len(out["warnings"]) == 1
 
@@ -297,12 +344,15 @@ def test_add_warns_about_a_near_duplicate(tiny_corpus, tmp_path):
     """Three of its four sentences already stand in tiny-notes: added, with a warning naming it."""
     args = location_args(tiny_corpus, tmp_path / "index")
     near = tmp_path / "notes-reprint.txt"
-    near.write_text(NOTES_TXT.replace("Field notes from the widget registry.",
-                                      "Reprinted notes with one new line about bicycles."), encoding="utf-8")
+    near.write_text(
+        NOTES_TXT.replace("Field notes from the widget registry.", "Reprinted notes with one new line about bicycles."),
+        encoding="utf-8",
+    )
     r = cli([*args, *add_args(near, "Reprint", "Someone", "2024"), "--url", "https://example.org/r", "--json"])
     assert r.exit_code == 0, r.output
     assert r.stderr.strip().splitlines() == [
-        "warning: near duplicate: 75% of its sentences already stand in tiny-notes"]
+        "warning: near duplicate: 75% of its sentences already stand in tiny-notes"
+    ]
     assert json.loads(r.stdout)["warnings"] == ["near duplicate: 75% of its sentences already stand in tiny-notes"]
     assert load_manifest(tiny_corpus.manifest_path).get("notes-reprint").file == "notes-reprint.txt"
 
@@ -310,8 +360,11 @@ def test_add_warns_about_a_near_duplicate(tiny_corpus, tmp_path):
 def test_a_document_sharing_one_sentence_in_five_is_not_a_near_duplicate(tiny_corpus, tmp_path):
     args = location_args(tiny_corpus, tmp_path / "index")
     doc = tmp_path / "other.txt"
-    doc.write_text("Bicycles need air. Lamps need oil. Kettles need water. Clocks need winding.\n\n"
-                   "The registry keeps every report for ninety days.\n", encoding="utf-8")
+    doc.write_text(
+        "Bicycles need air. Lamps need oil. Kettles need water. Clocks need winding.\n\n"
+        "The registry keeps every report for ninety days.\n",
+        encoding="utf-8",
+    )
     r = cli([*args, *add_args(doc, "Other", "Someone", "2024"), "--url", "https://example.org/o"])
     assert r.exit_code == 0 and r.stderr == "", r.output
 
@@ -321,28 +374,38 @@ def test_add_needs_title_publisher_date_and_rights(tiny_corpus, tmp_path, gizmo,
     args = location_args(tiny_corpus, tmp_path / "index")
     values = {"title": "T", "publisher": "P", "date": "2024", "rights": "CC0", missing: None}
     before = tiny_corpus.manifest_path.read_bytes()
-    line = one_error_line(cli([*args, *add_args(gizmo, values["title"], values["publisher"], values["date"],
-                                                rights=values["rights"])]))
-    assert line == (f"Error: missing required metadata: --{missing} (`corpus check` requires it of every source); "
-                    "nothing was added")
+    line = one_error_line(
+        cli([*args, *add_args(gizmo, values["title"], values["publisher"], values["date"], rights=values["rights"])])
+    )
+    assert line == (
+        f"Error: missing required metadata: --{missing} (`corpus check` requires it of every source); nothing was added"
+    )
     assert tiny_corpus.manifest_path.read_bytes() == before
     assert not (tiny_corpus.docs / gizmo.name).exists()
 
 
-@pytest.mark.parametrize("extra,expected", [
-    (["--date", "March 2024"], "--date must be a real date as YYYY, YYYY-MM or YYYY-MM-DD, not 'March 2024'"),
-    (["--date", "2024-13"], "--date must be a real date as YYYY, YYYY-MM or YYYY-MM-DD, not '2024-13'"),  # no 13th month
-    (["--date", "2026-13-45"], "--date must be a real date as YYYY, YYYY-MM or YYYY-MM-DD, not '2026-13-45'"),
-    (["--date", "2023-02-29"], "--date must be a real date as YYYY, YYYY-MM or YYYY-MM-DD, not '2023-02-29'"),
-    (["--author", "Robert Grimm"], '--author must list people as "Family, Given" (e.g. "Grimm, Robert"), '
-                                   "not 'Robert Grimm'"),
-    (["--url", "ftp://example.org/x"], "--url must be an http:// or https:// address, not 'ftp://example.org/x'"),
-    (["--superseded-by", "no-such-source"], "superseded_by 'no-such-source', which is not in the manifest"),
-    (["--id", "Not_An_Id"], "Not_An_Id: id must be lowercase letters, digits, '.' or '-'"),
-    (["--id", "tiny-notes"], "id 'tiny-notes' is already in the manifest"),
-    (["--supersedes", "no-such-source"], "no source with id 'no-such-source'"),
-    (["--format", "pptx"], "unsupported format 'pptx'"),
-])
+@pytest.mark.parametrize(
+    "extra,expected",
+    [
+        (["--date", "March 2024"], "--date must be a real date as YYYY, YYYY-MM or YYYY-MM-DD, not 'March 2024'"),
+        (
+            ["--date", "2024-13"],
+            "--date must be a real date as YYYY, YYYY-MM or YYYY-MM-DD, not '2024-13'",
+        ),  # no 13th month
+        (["--date", "2026-13-45"], "--date must be a real date as YYYY, YYYY-MM or YYYY-MM-DD, not '2026-13-45'"),
+        (["--date", "2023-02-29"], "--date must be a real date as YYYY, YYYY-MM or YYYY-MM-DD, not '2023-02-29'"),
+        (
+            ["--author", "Robert Grimm"],
+            '--author must list people as "Family, Given" (e.g. "Grimm, Robert"), not \'Robert Grimm\'',
+        ),
+        (["--url", "ftp://example.org/x"], "--url must be an http:// or https:// address, not 'ftp://example.org/x'"),
+        (["--superseded-by", "no-such-source"], "superseded_by 'no-such-source', which is not in the manifest"),
+        (["--id", "Not_An_Id"], "Not_An_Id: id must be lowercase letters, digits, '.' or '-'"),
+        (["--id", "tiny-notes"], "id 'tiny-notes' is already in the manifest"),
+        (["--supersedes", "no-such-source"], "no source with id 'no-such-source'"),
+        (["--format", "pptx"], "unsupported format 'pptx'"),
+    ],
+)
 def test_refused_add_changes_nothing_and_leaves_no_file_behind(tiny_corpus, tmp_path, gizmo, extra, expected):
     """A refused `add` must not leave its copy in the documents folder (a retry would then fail)."""
     args = location_args(tiny_corpus, tmp_path / "index")
@@ -357,11 +420,14 @@ def test_refused_add_changes_nothing_and_leaves_no_file_behind(tiny_corpus, tmp_
     assert r.exit_code == 0, r.output
 
 
-@pytest.mark.parametrize("name,data,expected", [
-    ("slides.pptx", b"PK\x03\x04", "cannot tell the format from its name; pass --format"),
-    ("empty.md", b"\n \n", "not added: empty.md: empty file"),
-    ("nowhere.md", None, "nowhere.md: no such file"),
-])
+@pytest.mark.parametrize(
+    "name,data,expected",
+    [
+        ("slides.pptx", b"PK\x03\x04", "cannot tell the format from its name; pass --format"),
+        ("empty.md", b"\n \n", "not added: empty.md: empty file"),
+        ("nowhere.md", None, "nowhere.md: no such file"),
+    ],
+)
 def test_add_refuses_unreadable_documents(tiny_corpus, tmp_path, name, data, expected):
     args = location_args(tiny_corpus, tmp_path / "index")
     path = tmp_path / name
@@ -400,15 +466,21 @@ def _sha(data: bytes) -> str:
 def broken_manifest(root: Path) -> tuple[Path, Path]:
     """A documents folder and a hand-written manifest with one instance of every problem class."""
     docs = root / "docs"
-    files = {"good.txt": b"A good document.\n", "changed.txt": b"Edited after curation.\n",
-             "slides.pptx": b"PK\x03\x04 slides", "stray.txt": b"Nobody listed me.\n",
-             "sub/README.md": b"ignored by name", ".hidden": b"ignored"}
+    files = {
+        "good.txt": b"A good document.\n",
+        "changed.txt": b"Edited after curation.\n",
+        "slides.pptx": b"PK\x03\x04 slides",
+        "stray.txt": b"Nobody listed me.\n",
+        "sub/README.md": b"ignored by name",
+        ".hidden": b"ignored",
+    }
     for name, data in files.items():
         (docs / name).parent.mkdir(parents=True, exist_ok=True)
         (docs / name).write_bytes(data)
     good = _sha(files["good.txt"])
     manifest = root / "sources.toml"
-    manifest.write_text(f"""\
+    manifest.write_text(
+        f"""\
 format_version = 1
 documents = "docs"
 
@@ -430,7 +502,7 @@ publisher = "P"
 date = "2024"
 format = "text"
 rights = "r"
-sha256 = "{_sha(b'The words as curated.')}"
+sha256 = "{_sha(b"The words as curated.")}"
 
 [[source]]
 id = "no-publisher"
@@ -439,7 +511,7 @@ title = "Lacks a publisher"
 date = "2024"
 format = "text"
 rights = "r"
-sha256 = "{_sha(b'whatever')}"
+sha256 = "{_sha(b"whatever")}"
 
 [[source]]
 id = "slides"
@@ -449,7 +521,7 @@ publisher = "P"
 date = "2024"
 format = "pptx"
 rights = "r"
-sha256 = "{_sha(files['slides.pptx'])}"
+sha256 = "{_sha(files["slides.pptx"])}"
 
 [[source]]
 id = "good"
@@ -459,7 +531,7 @@ publisher = "P"
 date = "2024"
 format = "text"
 rights = "r"
-sha256 = "{_sha(b'x')}"
+sha256 = "{_sha(b"x")}"
 
 [[source]]
 id = "good-twin"
@@ -470,7 +542,9 @@ date = "2024"
 format = "text"
 rights = "r"
 sha256 = "{good}"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return manifest, docs
 
 
@@ -514,8 +588,10 @@ def test_check_names_records_without_a_file_once(tmp_path):
     """A record with no `file` is missing metadata; it is not also a 'missing file' with an empty name."""
     manifest = tmp_path / "sources.toml"
     (tmp_path / "docs").mkdir()
-    manifest.write_text('format_version = 1\ndocuments = "docs"\n\n[[source]]\nid = "nofile"\ntitle = "T"\n'
-                        f'publisher = "P"\ndate = "2024"\nformat = "text"\nrights = "r"\nsha256 = "{_sha(b"")}"\n')
+    manifest.write_text(
+        'format_version = 1\ndocuments = "docs"\n\n[[source]]\nid = "nofile"\ntitle = "T"\n'
+        f'publisher = "P"\ndate = "2024"\nformat = "text"\nrights = "r"\nsha256 = "{_sha(b"")}"\n'
+    )
     out = json.loads(cli(["--corpus", manifest, "corpus", "check", "--json"]).stdout)
     assert [(p["kind"], p["message"]) for p in out["problems"]] == [("missing_metadata", "nofile: no file recorded")]
 
@@ -527,8 +603,13 @@ def test_check_is_clean_on_the_reference_corpus():
     # the manifest's own `documents` setting points at the same folder
     r = cli(["--corpus", REPO_MANIFEST, "corpus", "check", "--json"])
     assert r.exit_code == 0, r.output
-    assert json.loads(r.stdout) == {"schema_version": "1", "type": "corpus_check", "ok": True, "checked": 26,
-                                    "problems": []}
+    assert json.loads(r.stdout) == {
+        "schema_version": "1",
+        "type": "corpus_check",
+        "ok": True,
+        "checked": 26,
+        "problems": [],
+    }
 
 
 def test_check_on_an_unreadable_manifest_is_one_line(tmp_path):
@@ -586,9 +667,23 @@ def test_sync_over_http_keeps_a_changed_file_aside_until_accepted(tmp_path, www)
         (root / name).write_bytes(data)
     docs = tmp_path / "docs"
     manifest = tmp_path / "corpus" / "sources.toml"
-    save_manifest(Manifest(manifest, tuple(
-        make_source(root, name.split(".")[0], name, "text" if name.endswith(".txt") else "markdown",
-                    url=f"{base}/{name}", rights="r") for name in v1), documents="../docs"))
+    save_manifest(
+        Manifest(
+            manifest,
+            tuple(
+                make_source(
+                    root,
+                    name.split(".")[0],
+                    name,
+                    "text" if name.endswith(".txt") else "markdown",
+                    url=f"{base}/{name}",
+                    rights="r",
+                )
+                for name in v1
+            ),
+            documents="../docs",
+        )
+    )
     loc = ["--corpus", manifest]
 
     r = cli([*loc, "corpus", "sync"])
@@ -632,8 +727,11 @@ def test_sync_of_a_missing_file_that_changed_upstream_puts_nothing_in_place(tmp_
     root, base = www
     (root / "alpha.txt").write_bytes(b"as curated\n")
     manifest = tmp_path / "sources.toml"
-    save_manifest(Manifest(manifest, (make_source(root, "alpha", "alpha.txt", "text", url=f"{base}/alpha.txt"),),
-                           documents="docs"))
+    save_manifest(
+        Manifest(
+            manifest, (make_source(root, "alpha", "alpha.txt", "text", url=f"{base}/alpha.txt"),), documents="docs"
+        )
+    )
     (root / "alpha.txt").write_bytes(b"changed upstream\n")
     r = cli(["--corpus", manifest, "-q", "corpus", "sync"])
     assert r.exit_code == 1 and r.stderr == ""
@@ -691,8 +789,9 @@ def test_ask_on_an_index_built_from_a_different_manifest(tiny_corpus, tmp_path):
     (other / "docs").mkdir(parents=True)
     (other / "docs" / "lamps.txt").write_text("Lamps need oil every evening in the lighthouse.\n", encoding="utf-8")
     other_manifest = other / "sources.toml"
-    save_manifest(Manifest(other_manifest, (make_source(other / "docs", "lamps", "lamps.txt", "text"),),
-                           documents="docs"))
+    save_manifest(
+        Manifest(other_manifest, (make_source(other / "docs", "lamps", "lamps.txt", "text"),), documents="docs")
+    )
     index_dir = tmp_path / "index"
     build(["--corpus", other_manifest, "--index", index_dir])
     r = cli([*location_args(tiny_corpus, index_dir), "ask", "Do lamps need oil every evening?"])
@@ -718,8 +817,10 @@ Commentary on provider reporting.
 Reporting lawyers say that providers often batch their reports at night before sending them.
 """
 SUPERSEDED_NOTE = "Amended in 2024: the preservation period became one year"
-STATUTE_Q = ("Under 18 U.S.C. § 2258A, must a provider preserve the contents of a report for 90 days "
-             "after the report is submitted?")
+STATUTE_Q = (
+    "Under 18 U.S.C. § 2258A, must a provider preserve the contents of a report for 90 days "
+    "after the report is submitted?"
+)
 COMMENTARY_Q = "Do providers often batch their reports at night before sending them?"
 
 
@@ -730,11 +831,25 @@ def editions(tmp_path):
     (docs / "2258A.md").write_text(STATUTE_MD, encoding="utf-8")
     (docs / "commentary.txt").write_text(COMMENTARY_TXT, encoding="utf-8")
     manifest = tmp_path / "sources.toml"
-    save_manifest(Manifest(manifest, (
-        make_source(docs, "usc-18-2258a", "2258A.md", "markdown", title="18 U.S.C. § 2258A",
-                    edition="pre-2024 text", superseded_by=SUPERSEDED_NOTE, url="https://example.org/2258a"),
-        make_source(docs, "commentary", "commentary.txt", "text", title="Notes on reporting", kind="secondary"),
-    ), documents="docs"))
+    save_manifest(
+        Manifest(
+            manifest,
+            (
+                make_source(
+                    docs,
+                    "usc-18-2258a",
+                    "2258A.md",
+                    "markdown",
+                    title="18 U.S.C. § 2258A",
+                    edition="pre-2024 text",
+                    superseded_by=SUPERSEDED_NOTE,
+                    url="https://example.org/2258a",
+                ),
+                make_source(docs, "commentary", "commentary.txt", "text", title="Notes on reporting", kind="secondary"),
+            ),
+            documents="docs",
+        )
+    )
     args = ["--corpus", manifest, "--index", tmp_path / "index"]
     build(args)
     return args
@@ -791,8 +906,19 @@ def test_the_reference_manifest_flags_the_pre_2024_text_of_2258a():
 
 def test_add_records_authors_in_order_and_show_prints_them(tiny_corpus, tmp_path, gizmo):
     args = location_args(tiny_corpus, tmp_path / "index")
-    r = cli([*args, *add_args(gizmo), "--url", "https://example.org/g", "--author", "Grimm, Robert",
-             "--author", "Stamos,   Alex", "--json"])
+    r = cli(
+        [
+            *args,
+            *add_args(gizmo),
+            "--url",
+            "https://example.org/g",
+            "--author",
+            "Grimm, Robert",
+            "--author",
+            "Stamos,   Alex",
+            "--json",
+        ]
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["added"]["authors"] == ["Grimm, Robert", "Stamos, Alex"]
     assert 'authors = ["Grimm, Robert", "Stamos, Alex"]' in tiny_corpus.manifest_path.read_text(encoding="utf-8")
@@ -805,8 +931,10 @@ def test_add_names_every_missing_option_at_once(tiny_corpus, tmp_path, gizmo):
     args = location_args(tiny_corpus, tmp_path / "index")
     before = tiny_corpus.manifest_path.read_bytes()
     line = one_error_line(cli([*args, "corpus", "add", str(gizmo), "--title", "T"]))
-    assert line == ("Error: missing required metadata: --publisher, --date, --rights (`corpus check` requires them of "
-                    "every source); nothing was added")
+    assert line == (
+        "Error: missing required metadata: --publisher, --date, --rights (`corpus check` requires them of "
+        "every source); nothing was added"
+    )
     assert tiny_corpus.manifest_path.read_bytes() == before and not (tiny_corpus.docs / gizmo.name).exists()
 
 
@@ -815,15 +943,19 @@ def test_remove_names_the_file_left_behind_and_delete_file_deletes_it(tiny_corpu
     notes = tiny_corpus.docs / load_manifest(tiny_corpus.manifest_path).get("tiny-notes").file
     r = cli([*args, "corpus", "remove", "tiny-notes"])
     assert r.exit_code == 0, r.output
-    assert r.stdout.startswith(f"removed tiny-notes; its file {notes} was left in place: delete it (or remove with "
-                               "--delete-file), else `corpus check` reports it as unlisted.")
+    assert r.stdout.startswith(
+        f"removed tiny-notes; its file {notes} was left in place: delete it (or remove with "
+        "--delete-file), else `corpus check` reports it as unlisted."
+    )
     assert notes.exists()
     rel = notes.relative_to(tiny_corpus.docs).as_posix()
     check = cli([*args, "corpus", "check", "--json"])
     (unlisted,) = [p for p in json.loads(check.stdout)["problems"] if p["kind"] == "unlisted_file"]
-    assert unlisted["message"] == (f"{rel} is in the documents folder but no record names it: record it with "
-                                   f"`ncmec-qa corpus add {tiny_corpus.docs / rel} --file {rel}` (with --title, "
-                                   "--publisher, --date, --rights), or delete the file")
+    assert unlisted["message"] == (
+        f"{rel} is in the documents folder but no record names it: record it with "
+        f"`ncmec-qa corpus add {tiny_corpus.docs / rel} --file {rel}` (with --title, "
+        "--publisher, --date, --rights), or delete the file"
+    )
     r = cli([*args, "corpus", "remove", "tiny-pdf", "--delete-file", "--json"])
     assert r.exit_code == 0, r.output
     d = json.loads(r.stdout)
@@ -844,7 +976,8 @@ def test_remove_delete_file_refuses_a_file_outside_the_folder(tiny_corpus, tmp_p
 
     save_manifest(m.with_sources([_replace(s, file="link.txt") if s.id == "tiny-notes" else s for s in m.sources]))
     before = tiny_corpus.manifest_path.read_bytes()
-    line = one_error_line(cli([*location_args(tiny_corpus, tmp_path / "i"), "corpus", "remove", "tiny-notes",
-                               "--delete-file"]))
+    line = one_error_line(
+        cli([*location_args(tiny_corpus, tmp_path / "i"), "corpus", "remove", "tiny-notes", "--delete-file"])
+    )
     assert line.startswith("Error: link.txt: resolves outside the documents folder") and line.endswith("; not deleted")
     assert outside.exists() and tiny_corpus.manifest_path.read_bytes() == before

@@ -27,41 +27,68 @@ RULES = [
 ]
 
 
-@pytest.mark.parametrize("text, day", [
-    ("2023", dt.date(2023, 1, 1)), ("2023-04", dt.date(2023, 4, 1)), ("2023-04-09", dt.date(2023, 4, 9)),
-    ("2023-13", None), ("April 2023", None), ("", None),
-])
+@pytest.mark.parametrize(
+    "text, day",
+    [
+        ("2023", dt.date(2023, 1, 1)),
+        ("2023-04", dt.date(2023, 4, 1)),
+        ("2023-04-09", dt.date(2023, 4, 9)),
+        ("2023-13", None),
+        ("April 2023", None),
+        ("", None),
+    ],
+)
 def test_parse_date(text, day):
     assert parse_date(text) == day
 
 
-@pytest.mark.parametrize("on, expected", [
-    ("2018-06-01", {"note", "undated"}),
-    ("2019-05-01", {"rule-2019", "note", "undated"}),  # a YYYY-MM date counts from its first day
-    ("2021-06-01", {"rule-2019", "statute", "guide", "note", "undated"}),
-    ("2022-03-15", {"statute", "guide", "rule-2022", "undated"}),  # replaced (supersedes / superseded_by id)
-    ("2023-06-01", {"statute", "rule-2022", "undated"}),  # the note's year ends the guide
-    ("2024-05-06", {"statute", "rule-2022", "undated"}),
-    ("2024-05-07", {"rule-2022", "undated"}),  # the note's full date ends the statute
-])
+@pytest.mark.parametrize(
+    "on, expected",
+    [
+        ("2018-06-01", {"note", "undated"}),
+        ("2019-05-01", {"rule-2019", "note", "undated"}),  # a YYYY-MM date counts from its first day
+        ("2021-06-01", {"rule-2019", "statute", "guide", "note", "undated"}),
+        ("2022-03-15", {"statute", "guide", "rule-2022", "undated"}),  # replaced (supersedes / superseded_by id)
+        ("2023-06-01", {"statute", "rule-2022", "undated"}),  # the note's year ends the guide
+        ("2024-05-06", {"statute", "rule-2022", "undated"}),
+        ("2024-05-07", {"rule-2022", "undated"}),  # the note's full date ends the statute
+    ],
+)
 def test_in_force(on, expected):
     assert in_force(RULES, parse_date(on)) == expected
 
 
 def test_dangling_references():
-    srcs = [*RULES, _src("orphan", "2020", supersedes=("rule-2010",)), _src("later", "2021", superseded_by="rule-2030"),
-            _src("prose", "2021", superseded_by="a later text outside the corpus")]
-    assert dangling(srcs) == [("orphan", "orphan: supersedes 'rule-2010', which is not in the manifest"),
-                              ("later", "later: superseded_by 'rule-2030', which is not in the manifest")]
+    srcs = [
+        *RULES,
+        _src("orphan", "2020", supersedes=("rule-2010",)),
+        _src("later", "2021", superseded_by="rule-2030"),
+        _src("prose", "2021", superseded_by="a later text outside the corpus"),
+    ]
+    assert dangling(srcs) == [
+        ("orphan", "orphan: supersedes 'rule-2010', which is not in the manifest"),
+        ("later", "later: superseded_by 'rule-2030', which is not in the manifest"),
+    ]
     assert dangling(RULES) == []
 
 
 def _corpus(tmp_path):
     corpus = write_tiny_corpus(tmp_path, only=["tiny-notes"])
-    corpus.add("rule-2019", "rule-2019.md", b"# Rule 7 (2019)\n\nA widget office shall keep each widget report "
-                                            b"for 90 days.\n", "markdown", date="2019-05")
-    corpus.add("rule-2024", "rule-2024.md", b"# Rule 7 (2024)\n\nA widget office shall keep each widget report "
-                                            b"for one year.\n", "markdown", date="2024-05", supersedes=("rule-2019",))
+    corpus.add(
+        "rule-2019",
+        "rule-2019.md",
+        b"# Rule 7 (2019)\n\nA widget office shall keep each widget report for 90 days.\n",
+        "markdown",
+        date="2019-05",
+    )
+    corpus.add(
+        "rule-2024",
+        "rule-2024.md",
+        b"# Rule 7 (2024)\n\nA widget office shall keep each widget report for one year.\n",
+        "markdown",
+        date="2024-05",
+        supersedes=("rule-2019",),
+    )
     return corpus
 
 
@@ -95,8 +122,21 @@ def test_corpus_add_records_superseded_by_and_check_flags_a_dangling_reference(t
     args = location_args(corpus, tmp_path / "index")
     new = tmp_path / "guide.md"
     new.write_text("# Widget guide\n\nOffices file widget reports on paper.\n")
-    base = ["corpus", "add", str(new), "--title", "Widget guide", "--publisher", "Registry", "--date", "2018",
-            "--rights", "public domain", "--url", "https://example.org/guide"]
+    base = [
+        "corpus",
+        "add",
+        str(new),
+        "--title",
+        "Widget guide",
+        "--publisher",
+        "Registry",
+        "--date",
+        "2018",
+        "--rights",
+        "public domain",
+        "--url",
+        "https://example.org/guide",
+    ]
     r = run_cli([*args, *base, "--superseded-by", "rule-2030"])
     assert r.exit_code != 0 and "superseded_by 'rule-2030', which is not in the manifest" in r.stderr
     r = run_cli([*args, *base, "--superseded-by", "rule-2024"])
@@ -110,10 +150,15 @@ def test_corpus_add_records_superseded_by_and_check_flags_a_dangling_reference(t
 
     from ncmec_qa.corpus.manifest import save_manifest
 
-    save_manifest(m.with_sources([replace(s, supersedes=("rule-2018",)) if s.id == "rule-2024" else s
-                                  for s in m.sources]))
+    save_manifest(
+        m.with_sources([replace(s, supersedes=("rule-2018",)) if s.id == "rule-2024" else s for s in m.sources])
+    )
     r = run_cli([*args, "corpus", "check", "--json"])
     assert r.exit_code == 1
     problems = json.loads(r.stdout)["problems"]
-    assert {"kind": "dangling_reference", "source_id": "rule-2024", "file": "rule-2024.md",
-            "message": "rule-2024: supersedes 'rule-2018', which is not in the manifest"} in problems
+    assert {
+        "kind": "dangling_reference",
+        "source_id": "rule-2024",
+        "file": "rule-2024.md",
+        "message": "rule-2024: supersedes 'rule-2018', which is not in the manifest",
+    } in problems

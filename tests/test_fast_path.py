@@ -57,11 +57,31 @@ def test_answering_imports_neither_torch_nor_sentence_transformers(reference_ws,
         assert out.stdout.strip() == "[]", out.stdout
     else:
         out = subprocess.run(
-            [sys.executable, "-X", "importtime", "-m", "ncmec_qa", "--corpus", str(REPO_MANIFEST), "--index",
-             str(reference_ws.paths.index), "--docs", str(REFERENCE_CORPUS), "ask", "--json", q],
-            env=_env(), capture_output=True, text=True, check=True)
+            [
+                sys.executable,
+                "-X",
+                "importtime",
+                "-m",
+                "ncmec_qa",
+                "--corpus",
+                str(REPO_MANIFEST),
+                "--index",
+                str(reference_ws.paths.index),
+                "--docs",
+                str(REFERENCE_CORPUS),
+                "ask",
+                "--json",
+                q,
+            ],
+            env=_env(),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert json.loads(out.stdout)["question"] == q
-        imported = {ln.split("|")[-1].strip().split(".")[0] for ln in out.stderr.splitlines() if ln.startswith("import time:")}
+        imported = {
+            ln.split("|")[-1].strip().split(".")[0] for ln in out.stderr.splitlines() if ln.startswith("import time:")
+        }
         assert "torch" not in imported and "sentence_transformers" not in imported
         assert "onnxruntime" in imported  # the fast path was the one taken
 
@@ -72,8 +92,11 @@ def test_fast_and_reference_paths_agree_on_the_top_5(reference_ws):
     ref.fast_queries = False
     assert fast.query_embedder.name.startswith("onnx:") and not ref.query_embedder.name.startswith("onnx:")
     questions = load_questions(EVAL_QUESTIONS)
-    same = sum([h.passage.passage_id for h in fast.search(q.question, k=5)]
-               == [h.passage.passage_id for h in ref.search(q.question, k=5)] for q in questions)
+    same = sum(
+        [h.passage.passage_id for h in fast.search(q.question, k=5)]
+        == [h.passage.passage_id for h in ref.search(q.question, k=5)]
+        for q in questions
+    )
     assert same >= 38, f"top-5 identical for only {same} of {len(questions)} questions"
 
 

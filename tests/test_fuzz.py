@@ -27,22 +27,85 @@ from ncmec_qa.ingest._util import paragraphs
 from ncmec_qa.ingest.chunking import ChunkConfig, chunk_document
 from ncmec_qa.models import Block, Document, Source
 
-settings.register_profile("ci", max_examples=120, deadline=None, derandomize=True, database=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-settings.register_profile("explore", max_examples=2000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile(
+    "ci",
+    max_examples=120,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
+    "explore",
+    max_examples=2000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 PROFILE = "explore" if os.environ.get("NCMEC_QA_FUZZ") == "explore" else "ci"
 fuzz = settings.get_profile(PROFILE)
 
 # -- inputs ---------------------------------------------------------------------------------------
 
 # Pieces that mean something to a loader or to sentence splitting, mixed with arbitrary characters.
-TOKENS = ["word", "Report", "U.S.C.", "e.g.", "§ 2258A", "(a)", "$5,000", "1,204", "2021", "90 days", ".", ". ",
-          "? ", "!", ";", "; ", ":", ",", " ", "  ", "\n", "\n\n", "\n \n", "\t", "\r\n", "\r", "#", "## ", "- ",
-          "* ", "1. ", "> ", "|", " | ", "---", "```", "    ", "<", ">", "&amp;", "\"", "'", "\\", "\u00a0",
-          "\u2028", "é", "漢字", "🙂", "\ufeff", "=", "[", "]", "{", "}"]
-text_pieces = st.one_of(st.sampled_from(TOKENS), st.text(max_size=4),
-                        st.text(alphabet=string.ascii_letters + " .", min_size=1, max_size=30))
+TOKENS = [
+    "word",
+    "Report",
+    "U.S.C.",
+    "e.g.",
+    "§ 2258A",
+    "(a)",
+    "$5,000",
+    "1,204",
+    "2021",
+    "90 days",
+    ".",
+    ". ",
+    "? ",
+    "!",
+    ";",
+    "; ",
+    ":",
+    ",",
+    " ",
+    "  ",
+    "\n",
+    "\n\n",
+    "\n \n",
+    "\t",
+    "\r\n",
+    "\r",
+    "#",
+    "## ",
+    "- ",
+    "* ",
+    "1. ",
+    "> ",
+    "|",
+    " | ",
+    "---",
+    "```",
+    "    ",
+    "<",
+    ">",
+    "&amp;",
+    '"',
+    "'",
+    "\\",
+    "\u00a0",
+    "\u2028",
+    "é",
+    "漢字",
+    "🙂",
+    "\ufeff",
+    "=",
+    "[",
+    "]",
+    "{",
+    "}",
+]
+text_pieces = st.one_of(
+    st.sampled_from(TOKENS), st.text(max_size=4), st.text(alphabet=string.ascii_letters + " .", min_size=1, max_size=30)
+)
 texts = st.lists(text_pieces, max_size=60).map("".join)
 
 
@@ -59,8 +122,10 @@ def markdown_docs(draw) -> str:
         elif kind == "table":
             n = draw(st.integers(1, 3))
             lines += ["| " + " | ".join(["h"] * n) + " |", "|" + "---|" * n]
-            lines += ["| " + " | ".join(draw(texts).replace("|", " ").replace("\n", " ") for _ in range(n)) + " |"
-                      for _ in range(draw(st.integers(0, 3)))]
+            lines += [
+                "| " + " | ".join(draw(texts).replace("|", " ").replace("\n", " ") for _ in range(n)) + " |"
+                for _ in range(draw(st.integers(0, 3)))
+            ]
         elif kind == "fence":
             lines += ["```", draw(texts), "```"]
         elif kind == "quote":
@@ -72,8 +137,32 @@ def markdown_docs(draw) -> str:
     return "\n".join(lines)
 
 
-TAGS = ["p", "div", "span", "b", "h1", "h2", "h3", "li", "ul", "table", "tr", "td", "th", "pre", "br", "script",
-        "style", "nav", "header", "footer", "article", "section", "a", "em"]
+TAGS = [
+    "p",
+    "div",
+    "span",
+    "b",
+    "h1",
+    "h2",
+    "h3",
+    "li",
+    "ul",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "pre",
+    "br",
+    "script",
+    "style",
+    "nav",
+    "header",
+    "footer",
+    "article",
+    "section",
+    "a",
+    "em",
+]
 
 
 @st.composite
@@ -90,8 +179,10 @@ def html_docs(draw) -> str:
     return draw(st.sampled_from(["", "<!doctype html>"])) + f"<html><body>{body}</body></html>"
 
 
-cells = st.one_of(st.text(alphabet=string.ascii_letters + string.digits + " ,.\"'\n;$%", max_size=12),
-                  st.integers(-10**6, 10**6).map(str))
+cells = st.one_of(
+    st.text(alphabet=string.ascii_letters + string.digits + " ,.\"'\n;$%", max_size=12),
+    st.integers(-(10**6), 10**6).map(str),
+)
 
 
 @st.composite
@@ -101,26 +192,41 @@ def csv_docs(draw) -> str:
     def field(v: str) -> str:
         return '"' + v.replace('"', '""') + '"' if any(c in v for c in ',"\n') or draw(st.booleans()) else v
 
-    rows = [[field(draw(cells)) for _ in range(n + (draw(st.integers(-1, 1)) if draw(st.integers(0, 9)) == 0 else 0))]
-            for _ in range(draw(st.integers(0, 6)))]
+    rows = [
+        [field(draw(cells)) for _ in range(n + (draw(st.integers(-1, 1)) if draw(st.integers(0, 9)) == 0 else 0))]
+        for _ in range(draw(st.integers(0, 6)))
+    ]
     header = ",".join(field(f"col{i}") for i in range(n))
     return "\n".join([header, *(",".join(r) for r in rows)]) + draw(st.sampled_from(["", "\n", "\n\n"]))
 
 
-json_keys = st.one_of(st.sampled_from(["rows", "columns", "year", "unit", "title", "a/b", "x~y", "", " ", "é"]),
-                      st.text(max_size=6))
-json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**9, 10**9),
-                         st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=12))
-json_values = st.recursive(json_scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(json_keys, inner, max_size=4)), max_leaves=20)
+json_keys = st.one_of(
+    st.sampled_from(["rows", "columns", "year", "unit", "title", "a/b", "x~y", "", " ", "é"]), st.text(max_size=6)
+)
+json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**9), 10**9),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(json_keys, inner, max_size=4)),
+    max_leaves=20,
+)
 
 
 @st.composite
 def json_docs(draw) -> str:
     v = draw(json_values)
     if draw(st.booleans()):
-        v = {"title": draw(st.text(max_size=10)), "columns": ["year", "n"],
-             "rows": draw(st.lists(st.lists(json_scalars, max_size=3), max_size=4)), "extra": v}
+        v = {
+            "title": draw(st.text(max_size=10)),
+            "columns": ["year", "n"],
+            "rows": draw(st.lists(st.lists(json_scalars, max_size=3), max_size=4)),
+            "extra": v,
+        }
     return json.dumps(v, indent=draw(st.sampled_from([None, 1, 2])), ensure_ascii=draw(st.booleans()))
 
 
@@ -140,6 +246,7 @@ def encoded(fmt: str):
 
 # -- what must hold ----------------------------------------------------------------------------------
 
+
 def assert_document(doc: Document, data: bytes, fmt: str) -> None:
     assert doc.format == fmt and doc.blocks and doc.text.strip()
     if fmt != "html":  # these cite the file itself: the text is the file as decoded
@@ -147,7 +254,7 @@ def assert_document(doc: Document, data: bytes, fmt: str) -> None:
     prev = 0
     for b in doc.blocks:
         assert 0 <= b.start < b.end <= len(doc.text), b
-        assert doc.text[b.start:b.end].strip(), f"block {b} holds only whitespace"  # (a CSV row keeps its own line)
+        assert doc.text[b.start : b.end].strip(), f"block {b} holds only whitespace"  # (a CSV row keeps its own line)
         assert b.start >= prev, f"blocks out of order at {b}"
         prev = b.start
 
@@ -160,16 +267,16 @@ def assert_passages(doc: Document, passages, cfg: ChunkConfig) -> None:
     for p in passages:
         assert p.passage_id == f"{doc.source_id}:{p.start}-{p.end}"
         assert 0 <= p.start < p.end <= len(doc.text)
-        assert p.text == doc.text[p.start:p.end]
+        assert p.text == doc.text[p.start : p.end]
         assert p.start >= last_start, "passages out of order"
         last_start = p.start
         assert p.sentences and p.sentences[0].start == p.start and p.sentences[-1].end == p.end
         prev = p.start
         for s in p.sentences:
-            assert s.text == doc.text[s.start:s.end] and s.text and s.text == s.text.strip(), s
+            assert s.text == doc.text[s.start : s.end] and s.text and s.text == s.text.strip(), s
             assert prev <= s.start < s.end <= p.end, (p.passage_id, s)
             prev = s.end
-            in_sentences[s.start:s.end] = b"\1" * (s.end - s.start)
+            in_sentences[s.start : s.end] = b"\1" * (s.end - s.start)
             if s.kind == "text":
                 assert len(s.text) <= 2 * cfg.max_sentence_chars, f"a sentence of {len(s.text)} characters"
         text_units = [len(s.text) for s in p.sentences]
@@ -178,14 +285,20 @@ def assert_passages(doc: Document, passages, cfg: ChunkConfig) -> None:
         if b.kind == "heading":
             continue  # a heading with no body under it is no passage of its own
         lost = [i for i in range(b.start, b.end) if not in_sentences[i] and not doc.text[i].isspace()]
-        assert not lost, f"{doc.file}: {doc.text[lost[0]:lost[0] + 20]!r} of block {b} is in no sentence"
+        assert not lost, f"{doc.file}: {doc.text[lost[0] : lost[0] + 20]!r} of block {b} is in no sentence"
 
 
-CONFIGS = st.sampled_from([ChunkConfig(), ChunkConfig(max_chars=120, max_sentence_chars=40),
-                           ChunkConfig(max_chars=60, overlap=0, max_sentence_chars=20, table_min_lines=2)])
+CONFIGS = st.sampled_from(
+    [
+        ChunkConfig(),
+        ChunkConfig(max_chars=120, max_sentence_chars=40),
+        ChunkConfig(max_chars=60, overlap=0, max_sentence_chars=20, table_min_lines=2),
+    ]
+)
 
 
 # -- loaders -------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("fmt", list(DOCS))
 def test_a_loader_returns_exact_slices_or_raises_load_error(fmt):
@@ -225,6 +338,7 @@ def test_load_then_chunk_gives_exact_slices_that_cover_the_text(fmt, tmp_path):
 
 # -- the chunker on documents of any shape ------------------------------------------------------------------
 
+
 @st.composite
 def documents(draw) -> Document:
     text = draw(texts).replace("\r\n", "\n").replace("\r", "\n")
@@ -249,20 +363,37 @@ def test_the_chunker_gives_exact_slices_that_cover_every_block(doc, cfg):
 
 # -- the manifest reader --------------------------------------------------------------------------------------
 
-toml_scalars = st.one_of(st.text(max_size=10), st.integers(-5, 10**6), st.booleans(), st.floats(allow_nan=False),
-                         st.dates(), st.datetimes(), st.sampled_from(["0" * 64, "2024", "2024-02-30", "primary",
-                                                                        "secondary", "https://example.org/a"]))
-toml_values = st.recursive(toml_scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["repository", "commit", "path", "x"]), inner,
-                                                 max_size=3)), max_leaves=6)
-records = st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.sampled_from(["sha", "Title", "extra"])),
-                          toml_values, max_size=len(FIELDS) + 2)
-manifests = st.fixed_dictionaries({}, optional={
-    "format_version": st.sampled_from([1, 1, 1, 2, "1", True]),
-    "documents": st.one_of(st.just("docs"), toml_scalars),
-    "source": st.one_of(st.lists(st.one_of(records, toml_scalars), max_size=4), toml_values),
-    "sourcs": toml_scalars,
-})
+toml_scalars = st.one_of(
+    st.text(max_size=10),
+    st.integers(-5, 10**6),
+    st.booleans(),
+    st.floats(allow_nan=False),
+    st.dates(),
+    st.datetimes(),
+    st.sampled_from(["0" * 64, "2024", "2024-02-30", "primary", "secondary", "https://example.org/a"]),
+)
+toml_values = st.recursive(
+    toml_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["repository", "commit", "path", "x"]), inner, max_size=3),
+    ),
+    max_leaves=6,
+)
+records = st.dictionaries(
+    st.one_of(st.sampled_from(FIELDS), st.sampled_from(["sha", "Title", "extra"])),
+    toml_values,
+    max_size=len(FIELDS) + 2,
+)
+manifests = st.fixed_dictionaries(
+    {},
+    optional={
+        "format_version": st.sampled_from([1, 1, 1, 2, "1", True]),
+        "documents": st.one_of(st.just("docs"), toml_scalars),
+        "source": st.one_of(st.lists(st.one_of(records, toml_scalars), max_size=4), toml_values),
+        "sourcs": toml_scalars,
+    },
+)
 
 
 def _toml(data: dict) -> str:
@@ -287,8 +418,9 @@ def test_the_manifest_reader_raises_only_manifest_errors_for_any_manifest(data, 
             assert "\n" not in str(e) and str(e).startswith(str(path)), e
             continue
         for s in m.sources:
-            assert all(isinstance(getattr(s, f), str) for f in ("id", "file", "title", "publisher", "date", "format",
-                                                                  "sha256"))
+            assert all(
+                isinstance(getattr(s, f), str) for f in ("id", "file", "title", "publisher", "date", "format", "sha256")
+            )
             assert isinstance(s.supersedes, tuple) and all(isinstance(x, str) for x in s.supersedes)
             assert s.bytes is None or (type(s.bytes) is int and s.bytes >= 0)
             assert s.kind in ("primary", "secondary")
@@ -321,16 +453,27 @@ def valid_sources(draw) -> list[Source]:
     for i, sid in enumerate(chosen):
         day = draw(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31)))
         date = draw(st.sampled_from([day.isoformat(), day.isoformat()[:7], day.isoformat()[:4]]))
-        out.append(Source(
-            id=sid, file=f"f{i}.txt", title=draw(plain), publisher=draw(plain), date=date, format="text",
-            sha256=draw(st.from_regex(r"[0-9a-f]{64}", fullmatch=True)),
-            url=draw(st.one_of(st.none(), st.just("https://example.org/x?y=1"))),
-            rights=draw(st.one_of(st.none(), plain)), bytes=draw(st.one_of(st.none(), st.integers(0, 10**12))),
-            kind=draw(st.sampled_from(["primary", "secondary"])), edition=draw(st.one_of(st.none(), plain)),
-            supersedes=tuple(draw(st.lists(st.sampled_from(chosen), max_size=2, unique=True))),
-            superseded_by=draw(st.one_of(st.none(), st.sampled_from(chosen), st.just("a later act (2024)"))),
-            retrieved_from=draw(st.one_of(st.none(), st.fixed_dictionaries({"repository": plain, "commit": plain}))),
-        ))
+        out.append(
+            Source(
+                id=sid,
+                file=f"f{i}.txt",
+                title=draw(plain),
+                publisher=draw(plain),
+                date=date,
+                format="text",
+                sha256=draw(st.from_regex(r"[0-9a-f]{64}", fullmatch=True)),
+                url=draw(st.one_of(st.none(), st.just("https://example.org/x?y=1"))),
+                rights=draw(st.one_of(st.none(), plain)),
+                bytes=draw(st.one_of(st.none(), st.integers(0, 10**12))),
+                kind=draw(st.sampled_from(["primary", "secondary"])),
+                edition=draw(st.one_of(st.none(), plain)),
+                supersedes=tuple(draw(st.lists(st.sampled_from(chosen), max_size=2, unique=True))),
+                superseded_by=draw(st.one_of(st.none(), st.sampled_from(chosen), st.just("a later act (2024)"))),
+                retrieved_from=draw(
+                    st.one_of(st.none(), st.fixed_dictionaries({"repository": plain, "commit": plain}))
+                ),
+            )
+        )
     return out
 
 
@@ -344,8 +487,14 @@ def test_what_the_manifest_writer_writes_reads_back_unchanged(sources, tmp_path)
     assert dumps(back) == dumps(m)
 
 
-@pytest.mark.parametrize("value,first", [({'"': None}, '"\\"": null'), ({"\u00e9": 1, "a\\b": [1, 2]}, None),
-                                         ({"k": {"x/y": {"rows": [[1, 2]]}}}, "[1, 2]")])
+@pytest.mark.parametrize(
+    "value,first",
+    [
+        ({'"': None}, '"\\"": null'),
+        ({"\u00e9": 1, "a\\b": [1, 2]}, None),
+        ({"k": {"x/y": {"rows": [[1, 2]]}}}, "[1, 2]"),
+    ],
+)
 @pytest.mark.parametrize("ensure_ascii", [True, False])
 def test_json_keys_with_escapes_are_located_in_the_file(value, first, ensure_ascii):
     """Found by the fuzzing above: json-source-map names keys as spelt in the file (`\\u00e9`), so a key with
@@ -354,4 +503,4 @@ def test_json_keys_with_escapes_are_located_in_the_file(value, first, ensure_asc
     doc = LOADERS["json"](text.encode(), "j", "j.json")
     assert_document(doc, text.encode(), "json")
     key = json.dumps("\u00e9", ensure_ascii=ensure_ascii)
-    assert doc.text[doc.blocks[0].start:doc.blocks[0].end] == (first or f"{key}: 1")
+    assert doc.text[doc.blocks[0].start : doc.blocks[0].end] == (first or f"{key}: 1")

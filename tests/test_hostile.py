@@ -42,8 +42,16 @@ def encrypted_pdf(user: str, algorithm: str) -> bytes:
 
 
 def _record(sid: str, file: str, fmt: str, sha: str = "0" * 64) -> dict:
-    return {"id": sid, "file": file, "title": sid, "publisher": "ncmec-qa hostile fixtures", "date": "2024-01-01",
-            "format": fmt, "sha256": sha, "rights": "test fixture"}
+    return {
+        "id": sid,
+        "file": file,
+        "title": sid,
+        "publisher": "ncmec-qa hostile fixtures",
+        "date": "2024-01-01",
+        "format": fmt,
+        "sha256": sha,
+        "rights": "test fixture",
+    }
 
 
 # The limits the hostile build runs with (small, so a file over each is small too).
@@ -58,10 +66,16 @@ HOSTILE: dict[str, tuple[str, str, str]] = {
     "dev-zero": ("zero.txt", "text", "resolves outside the documents folder"),
     "directory": ("folder.txt", "text", "is a directory, not a regular file"),
     "empty": ("empty.txt", "text", "empty file"),
-    "huge-paragraph": ("huge-paragraph.txt", "text", "more than 40 passages, over the limit of 40 passages "
-                                                     "(raise it with `ncmec-qa index build --max-passages`)"),
-    "too-big": ("too-big.txt", "text", "file is 1.5 MB, over the limit of 1.0 MB "
-                                       "(raise it with `ncmec-qa index build --max-file-mb`)"),
+    "huge-paragraph": (
+        "huge-paragraph.txt",
+        "text",
+        "more than 40 passages, over the limit of 40 passages (raise it with `ncmec-qa index build --max-passages`)",
+    ),
+    "too-big": (
+        "too-big.txt",
+        "text",
+        "file is 1.5 MB, over the limit of 1.0 MB (raise it with `ncmec-qa index build --max-file-mb`)",
+    ),
     "latin1": ("latin1.txt", "text", "not UTF-8 text (byte 0xe9 at offset 3)"),
     "utf16": ("utf16.txt", "text", "UTF-16 text (byte order mark fffe); convert it to UTF-8"),
     "garbage-pdf": ("garbage.pdf", "pdf", "not a PDF (no %PDF header)"),
@@ -72,8 +86,11 @@ HOSTILE: dict[str, tuple[str, str, str]] = {
     "bare-json": ("bare.json", "json", "the JSON is a bare value (a number), not an object or array of records"),
     "invalid-json": ("invalid.json", "json", "invalid JSON at line 1, column 9: Expecting ',' delimiter"),
     "nul-markdown": ("nul.md", "markdown", "contains NUL bytes"),
-    "many-pages": ("many-pages.pdf", "pdf", "PDF has 5 pages, over the limit of 3 pages "
-                                            "(raise it with `ncmec-qa index build --max-pages`)"),
+    "many-pages": (
+        "many-pages.pdf",
+        "pdf",
+        "PDF has 5 pages, over the limit of 3 pages (raise it with `ncmec-qa index build --max-pages`)",
+    ),
     "missing": ("gone.txt", "text", "file not found at"),
     "link-loop": ("loop.txt", "text", "cannot resolve the path"),
     "script-only-html": ("script.html", "html", "no text could be extracted"),
@@ -100,8 +117,16 @@ def write_hostile_corpus(root: Path) -> tuple[Path, Path]:
     w = lambda name, data: (docs / name).write_bytes(data)  # noqa: E731
     w("notes.txt", GOOD_TEXT)
     w("aes-open.pdf", encrypted_pdf("", "AES-256"))
-    w("deep.html", ("<html><body>" + "<div>" * 3000 + "<p>Deeply nested widget notes are still read.</p>"
-                    + "</div>" * 3000 + "</body></html>").encode())
+    w(
+        "deep.html",
+        (
+            "<html><body>"
+            + "<div>" * 3000
+            + "<p>Deeply nested widget notes are still read.</p>"
+            + "</div>" * 3000
+            + "</body></html>"
+        ).encode(),
+    )
     w("real.txt", b"A file reached through a link that stays inside the folder.\n")
     (docs / "inside-link.txt").symlink_to("real.txt")
     (docs / "passwd.txt").symlink_to(outside / "secret.txt")
@@ -137,8 +162,21 @@ def write_hostile_corpus(root: Path) -> tuple[Path, Path]:
 
 
 def _build(manifest: Path, docs: Path, index: Path, *extra: str):
-    return run_cli(["--corpus", str(manifest), "--docs", str(docs), "--index", str(index), "index", "build",
-                    "--model", FAKE_MODEL, *extra])
+    return run_cli(
+        [
+            "--corpus",
+            str(manifest),
+            "--docs",
+            str(docs),
+            "--index",
+            str(index),
+            "index",
+            "build",
+            "--model",
+            FAKE_MODEL,
+            *extra,
+        ]
+    )
 
 
 def test_every_hostile_input_is_named_with_its_reason_and_the_good_files_are_indexed(tmp_path):
@@ -178,8 +216,13 @@ def test_hostile_build_lists_the_skipped_documents_in_json(tmp_path):
     assert kinds["dotdot"] == kinds["absolute"] == kinds["symlink-out"] == kinds["dev-zero"] == "outside"
     assert kinds["too-big"] == kinds["many-pages"] == kinds["huge-paragraph"] == "limit"
     assert kinds["directory"] == kinds["fifo"] == "not_regular" and kinds["missing"] == "missing"
-    assert out["limits"] == {"max_file_bytes": 1024 * 1024, "max_pages": 3, "max_passages": 40, "max_seconds": 60.0,
-                             "max_paragraph_chars": 5000}
+    assert out["limits"] == {
+        "max_file_bytes": 1024 * 1024,
+        "max_pages": 3,
+        "max_passages": 40,
+        "max_seconds": 60.0,
+        "max_paragraph_chars": 5000,
+    }
 
 
 def test_corpus_check_names_every_hostile_input(tmp_path):
@@ -189,22 +232,40 @@ def test_corpus_check_names_every_hostile_input(tmp_path):
     by_id: dict[str, set[str]] = {}
     for p in json.loads(r.stdout)["problems"]:
         by_id.setdefault(p["source_id"], set()).add(p["kind"])
-    expect = {"dotdot": "outside_folder", "absolute": "outside_folder", "symlink-out": "outside_folder",
-              "dev-zero": "outside_folder", "fifo": "not_a_file", "directory": "not_a_file", "missing": "missing_file",
-              "latin1": "unreadable", "utf16": "unreadable", "garbage-pdf": "unreadable", "truncated-pdf": "unreadable",
-              "aes-password": "unreadable", "rc4-password": "unreadable", "bad-csv": "unreadable",
-              "bare-json": "unreadable", "invalid-json": "unreadable", "nul-markdown": "unreadable",
-              "empty": "unreadable", "script-only-html": "unreadable", "link-loop": "unreadable"}
+    expect = {
+        "dotdot": "outside_folder",
+        "absolute": "outside_folder",
+        "symlink-out": "outside_folder",
+        "dev-zero": "outside_folder",
+        "fifo": "not_a_file",
+        "directory": "not_a_file",
+        "missing": "missing_file",
+        "latin1": "unreadable",
+        "utf16": "unreadable",
+        "garbage-pdf": "unreadable",
+        "truncated-pdf": "unreadable",
+        "aes-password": "unreadable",
+        "rc4-password": "unreadable",
+        "bad-csv": "unreadable",
+        "bare-json": "unreadable",
+        "invalid-json": "unreadable",
+        "nul-markdown": "unreadable",
+        "empty": "unreadable",
+        "script-only-html": "unreadable",
+        "link-loop": "unreadable",
+    }
     for sid, kind in expect.items():
         assert kind in by_id.get(sid, set()), (sid, by_id.get(sid))
     for sid in GOOD:
         assert not by_id.get(sid, set()) - {"drift"}, (sid, by_id[sid])
     text = run_cli(["--corpus", str(manifest), "--docs", str(docs), "corpus", "check"]).stdout
-    assert (f"outside_folder     dotdot: file ../outside/secret.txt resolves outside the documents folder "
-            f"{docs.resolve()}") in text
+    assert (
+        f"outside_folder     dotdot: file ../outside/secret.txt resolves outside the documents folder {docs.resolve()}"
+    ) in text
 
 
 # -- confinement, one case at a time ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize("how", ["dotdot", "absolute", "symlink"])
 def test_a_document_outside_the_folder_is_refused_by_name_and_never_indexed(tmp_path, how):
@@ -219,8 +280,10 @@ def test_a_document_outside_the_folder_is_refused_by_name_and_never_indexed(tmp_
     index = tmp_path / "index"
     r = run_cli([*location_args(corpus, index), "index", "build", "--model", FAKE_MODEL])
     assert r.exit_code == 4, r.output
-    assert (f"skipped {file}: resolves outside the documents folder {corpus.docs.resolve()} "
-            "(keep documents inside it; `file` is a path relative to it)") in r.stderr.splitlines()
+    assert (
+        f"skipped {file}: resolves outside the documents folder {corpus.docs.resolve()} "
+        "(keep documents inside it; `file` is a path relative to it)"
+    ) in r.stderr.splitlines()
     s = run_cli([*location_args(corpus, index), "search", "--json", "zebra quartz secret"])
     assert SECRET not in s.stdout
     c = run_cli([*location_args(corpus, index), "corpus", "check"])
@@ -231,20 +294,57 @@ def test_corpus_add_refuses_a_copy_named_outside_the_folder(tiny_corpus, tmp_pat
     new = tmp_path / "new.txt"
     new.write_bytes(b"A new note about gizmo audits in the autumn.\n")
     before = tiny_corpus.manifest_path.read_text()
-    r = run_cli(["--corpus", str(tiny_corpus.manifest_path), "--docs", str(tiny_corpus.docs), "corpus", "add", str(new),
-                 "--title", "T", "--publisher", "P", "--date", "2024", "--rights", "CC0", "--file", "../../x.txt"])
+    r = run_cli(
+        [
+            "--corpus",
+            str(tiny_corpus.manifest_path),
+            "--docs",
+            str(tiny_corpus.docs),
+            "corpus",
+            "add",
+            str(new),
+            "--title",
+            "T",
+            "--publisher",
+            "P",
+            "--date",
+            "2024",
+            "--rights",
+            "CC0",
+            "--file",
+            "../../x.txt",
+        ]
+    )
     assert r.exit_code == ExitStatus.ERROR
     assert r.stderr.strip().splitlines() == [
         f"Error: ../../x.txt: resolves outside the documents folder {tiny_corpus.docs.resolve()}; "
-        "name the copy with a --file path inside it"]
+        "name the copy with a --file path inside it"
+    ]
     assert not (tiny_corpus.docs / "../../x.txt").resolve().exists()
     assert tiny_corpus.manifest_path.read_text() == before
 
 
 def test_corpus_add_refuses_a_fifo(tiny_corpus, tmp_path):
     os.mkfifo(tmp_path / "pipe.txt")
-    r = run_cli(["--corpus", str(tiny_corpus.manifest_path), "--docs", str(tiny_corpus.docs), "corpus", "add",
-                 str(tmp_path / "pipe.txt"), "--title", "T", "--publisher", "P", "--date", "2024", "--rights", "CC0"])
+    r = run_cli(
+        [
+            "--corpus",
+            str(tiny_corpus.manifest_path),
+            "--docs",
+            str(tiny_corpus.docs),
+            "corpus",
+            "add",
+            str(tmp_path / "pipe.txt"),
+            "--title",
+            "T",
+            "--publisher",
+            "P",
+            "--date",
+            "2024",
+            "--rights",
+            "CC0",
+        ]
+    )
     assert r.exit_code == 2 and "is a FIFO (named pipe), not a regular file" in r.stderr
 
 
@@ -266,14 +366,31 @@ def test_fifo_and_dev_zero_never_hang_a_build(tmp_path):
     (corpus.docs / "zero.txt").symlink_to("/dev/zero")
     (corpus.docs / "inner").mkdir()
     (corpus.docs / "inner" / "zero-inside.txt").symlink_to(corpus.docs / "pipe.txt")
-    extra = [_record("pipe", "pipe.txt", "text"), _record("zero", "zero.txt", "text"),
-             _record("pipe2", "inner/zero-inside.txt", "text")]
+    extra = [
+        _record("pipe", "pipe.txt", "text"),
+        _record("zero", "zero.txt", "text"),
+        _record("pipe2", "inner/zero-inside.txt", "text"),
+    ]
     corpus.set_sources([*corpus.manifest().sources, *map(source_from_dict, extra)])
     env = {k: v for k, v in os.environ.items() if not k.startswith("NCMEC_QA_")}
     env["PYTHONPATH"] = str(REPO / "src")
     t0 = time.monotonic()
-    p = subprocess.run([sys.executable, "-m", "ncmec_qa", *location_args(corpus, tmp_path / "index"), "index", "build",
-                        "--model", FAKE_MODEL], capture_output=True, text=True, timeout=120, env=env)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ncmec_qa",
+            *location_args(corpus, tmp_path / "index"),
+            "index",
+            "build",
+            "--model",
+            FAKE_MODEL,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert p.returncode == 4, p.stderr
     assert time.monotonic() - t0 < 120
     assert "skipped pipe.txt: is a FIFO (named pipe), not a regular file; only regular files are read" in p.stderr
@@ -283,10 +400,14 @@ def test_fifo_and_dev_zero_never_hang_a_build(tmp_path):
 
 # -- each limit on its own -------------------------------------------------------------------------
 
+
 def test_file_size_limit_is_checked_before_reading(tmp_path):
     (tmp_path / "big.txt").write_bytes(b"x" * 2048)
-    with pytest.raises(LoadError, match=r"^big.txt: file is 2048 bytes, over the limit of 1024 bytes \(raise it "
-                                        r"with `ncmec-qa index build --max-file-mb`\)$") as e:
+    with pytest.raises(
+        LoadError,
+        match=r"^big.txt: file is 2048 bytes, over the limit of 1024 bytes \(raise it "
+        r"with `ncmec-qa index build --max-file-mb`\)$",
+    ) as e:
         read_document(tmp_path, "big.txt", max_bytes=1024)
     assert e.value.kind == "limit"
     assert read_document(tmp_path, "big.txt", max_bytes=2048)[1] == b"x" * 2048
@@ -302,7 +423,9 @@ def test_page_limit(tmp_path):
 def test_passage_limit_stops_chunking_early():
     doc = load_bytes(("A sentence about widgets and their many reports. " * 20_000).encode(), "h", "h.txt", "text")
     t0 = time.perf_counter()
-    with pytest.raises(LoadError, match=r"h.txt: more than 30 passages, over the limit of 30 passages .*--max-passages"):
+    with pytest.raises(
+        LoadError, match=r"h.txt: more than 30 passages, over the limit of 30 passages .*--max-passages"
+    ):
         chunk_document(doc, ChunkConfig(), Budget("h.txt", max_passages=30))
     assert time.perf_counter() - t0 < 5  # it stopped near passage 31, not after the whole megabyte
     assert len(chunk_document(doc, ChunkConfig(), Budget("h.txt", max_passages=10**6))) > 30
@@ -310,14 +433,18 @@ def test_passage_limit_stops_chunking_early():
 
 def test_time_limit_stops_a_slow_loader(tmp_path, monkeypatch):
     from ncmec_qa import ingest
+
     def slow(data, source_id, file):
         while True:  # a parser stuck on hostile input
             sum(range(1000))
 
     monkeypatch.setitem(ingest.LOADERS, "text", slow)
     t0 = time.monotonic()
-    with pytest.raises(LoadError, match=r"slow.txt: reading and chunking took too long, over the limit of 0.3 s "
-                                        r"\(raise it with `ncmec-qa index build --max-seconds`\)") as e:
+    with pytest.raises(
+        LoadError,
+        match=r"slow.txt: reading and chunking took too long, over the limit of 0.3 s "
+        r"\(raise it with `ncmec-qa index build --max-seconds`\)",
+    ) as e:
         with time_limit(0.3, "slow.txt"):
             load_bytes(b"anything", "s", "slow.txt", "text")
     assert e.value.kind == "limit" and time.monotonic() - t0 < 3
@@ -342,6 +469,7 @@ def test_time_limit_off_the_main_thread_is_checked_while_chunking():
 
 def test_build_time_limit_is_reported_by_name(tmp_path, monkeypatch):
     from ncmec_qa import ingest
+
     corpus = write_tiny_corpus(tmp_path, only=["tiny-notes", "tiny-handbook"])
 
     def slow(data, source_id, file):
@@ -349,11 +477,14 @@ def test_build_time_limit_is_reported_by_name(tmp_path, monkeypatch):
             sum(range(1000))
 
     monkeypatch.setitem(ingest.LOADERS, "text", slow)
-    r = run_cli([*location_args(corpus, tmp_path / "index"), "index", "build", "--model", FAKE_MODEL,
-                 "--max-seconds", "0.5"])
+    r = run_cli(
+        [*location_args(corpus, tmp_path / "index"), "index", "build", "--model", FAKE_MODEL, "--max-seconds", "0.5"]
+    )
     assert r.exit_code == 4, r.output
-    assert ("skipped notes.txt: reading and chunking took too long, over the limit of 0.5 s "
-            "(raise it with `ncmec-qa index build --max-seconds`)") in r.stderr.splitlines()
+    assert (
+        "skipped notes.txt: reading and chunking took too long, over the limit of 0.5 s "
+        "(raise it with `ncmec-qa index build --max-seconds`)"
+    ) in r.stderr.splitlines()
 
 
 def test_long_paragraphs_are_cut_before_sentence_splitting(monkeypatch):
@@ -374,8 +505,8 @@ def test_long_paragraphs_are_cut_before_sentence_splitting(monkeypatch):
     passages = chunk_document(doc, cfg)
     assert len(text) > 100_000 and max(seen) <= 2000 and len(seen) > 50
     for p in passages:  # offsets slice the text exactly, sentences too
-        assert doc.text[p.start:p.end] == p.text
-        assert all(doc.text[s.start:s.end] == s.text for s in p.sentences)
+        assert doc.text[p.start : p.end] == p.text
+        assert all(doc.text[s.start : s.end] == s.text for s in p.sentences)
     covered = "".join(s.text for p in passages for s in p.sentences)
     assert "Sentence 2999 says" in covered and "Sentence 0 says" in covered
 
@@ -410,11 +541,13 @@ def test_the_paragraph_limit_leaves_the_reference_corpus_unchanged():
         doc = load_bytes(data, s.id, s.file, s.format)
         cut = chunk_document(doc, ChunkConfig())
         uncut = chunk_document(doc, ChunkConfig(max_paragraph_chars=10**9))
-        assert [(p.passage_id, p.section, [(x.start, x.end) for x in p.sentences]) for p in cut] == \
-            [(p.passage_id, p.section, [(x.start, x.end) for x in p.sentences]) for p in uncut], s.id
+        assert [(p.passage_id, p.section, [(x.start, x.end) for x in p.sentences]) for p in cut] == [
+            (p.passage_id, p.section, [(x.start, x.end) for x in p.sentences]) for p in uncut
+        ], s.id
 
 
 # -- loaders on hostile input ------------------------------------------------------------------------
+
 
 def test_deeply_nested_html_is_read():
     html = "<html><body>" + "<div><span>" * 5000 + "Deep words." + "</span></div>" * 5000 + "</body></html>"
@@ -430,9 +563,12 @@ def test_aes_pdf_that_opens_without_a_password_is_read_and_one_with_a_password_i
 
 # -- a document that became unreadable ---------------------------------------------------------------
 
+
 def test_a_document_that_became_unreadable_is_reported_as_dropped(fake_ws, tiny_corpus):
     before = sum(1 for _ in fake_ws.index.passages(range(1, fake_ws.index.size + 1)).values())
-    notes = [p for p in fake_ws.index.passages(range(1, fake_ws.index.size + 1)).values() if p.source_id == "tiny-notes"]
+    notes = [
+        p for p in fake_ws.index.passages(range(1, fake_ws.index.size + 1)).values() if p.source_id == "tiny-notes"
+    ]
     fake_ws.index.close()
     fake_ws.__dict__.pop("index", None)
     tiny_corpus.path("tiny-notes").write_bytes("Caf\u00e9 notes\n".encode("latin-1"))  # drifted and unreadable
@@ -441,7 +577,8 @@ def test_a_document_that_became_unreadable_is_reported_as_dropped(fake_ws, tiny_
     out = json.loads(r.stdout)
     assert out["skipped"] == ["tiny-notes"] and out["failures"][0]["dropped_passages"] == len(notes) > 0
     assert out["failures"][0]["reason"].endswith(
-        f"; dropped from the index ({len(notes)} passages of the previous build are gone)")
+        f"; dropped from the index ({len(notes)} passages of the previous build are gone)"
+    )
     assert not any("notes.txt" in w and "indexed as found" in w for w in out["warnings"])
     assert out["passages"] == before - len(notes)
     assert current_generation(fake_ws.paths.index) is not None
@@ -455,11 +592,14 @@ def test_limits_can_be_set_from_the_environment(tmp_path):
 
     corpus = write_tiny_corpus(tmp_path, only=["tiny-notes", "tiny-pdf"])
     env = {**{v: None for v in ENV_VARS}, "NCMEC_QA_MAX_PAGES": "1"}
-    r = CliRunner().invoke(main, [*location_args(corpus, tmp_path / "index"), "index", "build", "--model", FAKE_MODEL],
-                           env=env)
+    r = CliRunner().invoke(
+        main, [*location_args(corpus, tmp_path / "index"), "index", "build", "--model", FAKE_MODEL], env=env
+    )
     assert r.exit_code == 4, r.output
-    assert ("skipped audit.pdf: PDF has 2 pages, over the limit of 1 pages "
-            "(raise it with `ncmec-qa index build --max-pages`)") in r.stderr.splitlines()
+    assert (
+        "skipped audit.pdf: PDF has 2 pages, over the limit of 1 pages "
+        "(raise it with `ncmec-qa index build --max-pages`)"
+    ) in r.stderr.splitlines()
 
 
 def test_corpus_check_quick_skips_loading_but_not_confinement(tmp_path):

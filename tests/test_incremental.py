@@ -48,14 +48,20 @@ EXTRA_TXT = b"Winter audits.\n\nThe registry audits every northern office in win
 
 
 def _edit(c: TinyCorpus):
-    c.rewrite("tiny-notes", b"Revised field notes.\n\nThe registry now keeps every report for one hundred days. "
-                            b"Then it is archived.\n\nCorrections cost nothing.\n")
+    c.rewrite(
+        "tiny-notes",
+        b"Revised field notes.\n\nThe registry now keeps every report for one hundred days. "
+        b"Then it is archived.\n\nCorrections cost nothing.\n",
+    )
     return {"tiny-notes"}
 
 
 def _append(c: TinyCorpus):
-    c.rewrite("tiny-handbook", c.path("tiny-handbook").read_bytes()
-              + b"\n## Section 9 Appeals\n\nAn operator may appeal a fine within 14 days.\n")
+    c.rewrite(
+        "tiny-handbook",
+        c.path("tiny-handbook").read_bytes()
+        + b"\n## Section 9 Appeals\n\nAn operator may appeal a fine within 14 days.\n",
+    )
     return {"tiny-handbook"}
 
 
@@ -71,8 +77,12 @@ def _add(c: TinyCorpus):
 
 def _retitle(c: TinyCorpus):
     """Metadata only: the title is part of each passage's context, which is embedded with it."""
-    c.set_sources([replace(s, title="Handbook of Widget Reports, revised") if s.id == "tiny-handbook" else s
-                   for s in c.manifest().sources])
+    c.set_sources(
+        [
+            replace(s, title="Handbook of Widget Reports, revised") if s.id == "tiny-handbook" else s
+            for s in c.manifest().sources
+        ]
+    )
     return {"tiny-handbook"}
 
 
@@ -110,8 +120,13 @@ def passages_of(corpus: TinyCorpus) -> dict[str, int]:
 
 
 def workspace(corpus: TinyCorpus, index_dir: Path, mode: str = "hybrid") -> Workspace:
-    return Workspace.open(corpus=corpus.manifest_path, index=index_dir, docs=corpus.docs, model=FAKE_MODEL,
-                          retrieval=RetrievalConfig(mode=mode))
+    return Workspace.open(
+        corpus=corpus.manifest_path,
+        index=index_dir,
+        docs=corpus.docs,
+        model=FAKE_MODEL,
+        retrieval=RetrievalConfig(mode=mode),
+    )
 
 
 def assert_same_index(inc_dir: Path, full_dir: Path) -> None:
@@ -149,8 +164,11 @@ def assert_sentence_ranking_is_by_best_sentence(corpus: TinyCorpus, index_dir: P
             qv = ws.embed_query(q)
             ranked = retriever._sentence_ranking(qv, ix.size)
             passages = ix.passages(range(1, ix.size + 1))
-            best = {rid: max(float(ix.sentence_vectors[s.row - 1] @ qv) for s in p.sentences)
-                    for rid, p in passages.items() if p.sentences}
+            best = {
+                rid: max(float(ix.sentence_vectors[s.row - 1] @ qv) for s in p.sentences)
+                for rid, p in passages.items()
+                if p.sentences
+            }
             assert sorted(ranked) == sorted(best)
             got = [best[r] for r in ranked]
             assert got == sorted(got, reverse=True), q
@@ -216,8 +234,10 @@ def test_a_chain_of_incremental_builds_still_equals_a_full_build(tiny_corpus, tm
 
 # -- interrupted builds ------------------------------------------------------------------------------
 
-WORDS = ("registry operator widget gadget ledger depot borrower archive audit office city festival winter "
-         "spring serial loan return county lamp kettle bicycle harbour ferry").split()
+WORDS = (
+    "registry operator widget gadget ledger depot borrower archive audit office city festival winter "
+    "spring serial loan return county lamp kettle bicycle harbour ferry"
+).split()
 
 
 def many_docs(root: Path, n: int, seed: int = 7) -> list:
@@ -226,9 +246,14 @@ def many_docs(root: Path, n: int, seed: int = 7) -> list:
     docs = root / "docs"
     out = []
     for i in range(n):
-        paras = [" ".join(f"The {rng.choice(WORDS)} of {rng.choice(WORDS)} {i}-{j}-{k} keeps "
-                          f"{rng.choice(WORDS)} records for {rng.randint(2, 99)} days." for k in range(4))
-                 for j in range(8)]
+        paras = [
+            " ".join(
+                f"The {rng.choice(WORDS)} of {rng.choice(WORDS)} {i}-{j}-{k} keeps "
+                f"{rng.choice(WORDS)} records for {rng.randint(2, 99)} days."
+                for k in range(4)
+            )
+            for j in range(8)
+        ]
         p = docs / "gen" / f"doc{i:04}.txt"
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text("\n\n".join(paras) + "\n", encoding="utf-8")
@@ -254,8 +279,14 @@ def cli_process(args: list, *, pause_before_swap: bool = False) -> subprocess.Po
         ) + code
     env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
     env["HF_HUB_OFFLINE"] = "1"
-    return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=str(args_cwd(args)))
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=str(args_cwd(args)),
+    )
 
 
 def args_cwd(args: list) -> Path:
@@ -279,8 +310,9 @@ def kill_when(proc: subprocess.Popen, marker: str) -> list[str]:
     return seen
 
 
-def assert_previous_index_in_use(corpus: TinyCorpus, index_dir: Path, gen: Path, size: int, question: str,
-                                 source_id: str) -> None:
+def assert_previous_index_in_use(
+    corpus: TinyCorpus, index_dir: Path, gen: Path, size: int, question: str, source_id: str
+) -> None:
     assert current_generation(index_dir) == gen
     idx = Index(index_dir)
     try:
@@ -333,8 +365,9 @@ def test_a_build_killed_before_its_swap_leaves_the_previous_index_and_the_next_b
     gen = current_generation(index_dir)
     tiny_corpus.add("tiny-extra", "extra/winter.txt", EXTRA_TXT, "text")
 
-    proc = cli_process([*location_args(tiny_corpus, index_dir), "index", "build", "--model", FAKE_MODEL],
-                       pause_before_swap=True)
+    proc = cli_process(
+        [*location_args(tiny_corpus, index_dir), "index", "build", "--model", FAKE_MODEL], pause_before_swap=True
+    )
     kill_when(proc, "PAUSED before the swap")
     left = leftovers(index_dir)
     assert len(left) == 1 and left[0].startswith(".tmp-gen-")
@@ -355,25 +388,52 @@ def test_a_build_killed_before_its_swap_leaves_the_previous_index_and_the_next_b
 
 def test_python_m_ncmec_qa_cli_runs(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
-    r = subprocess.run([sys.executable, "-m", "ncmec_qa.cli.commands", "corpus", "--help"], capture_output=True, text=True,
-                       env=env, cwd=tmp_path, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "ncmec_qa.cli.commands", "corpus", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr[-500:]
 
 
 # -- bench/rebuild.py ---------------------------------------------------------------------------------
 
+
 def test_rebuild_benchmark_runs_on_a_slice_with_the_fake_model(tmp_path):
     out = tmp_path / "rebuild.md"
     env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
-    r = subprocess.run([sys.executable, str(REPO / "bench" / "rebuild.py"), "--model", FAKE_MODEL, "--limit", "3",
-                        "--repeat", "2", "--out", str(out)], capture_output=True, text=True, env=env,
-                       cwd=tmp_path, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "rebuild.py"),
+            "--model",
+            FAKE_MODEL,
+            "--limit",
+            "3",
+            "--repeat",
+            "2",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     lines = r.stdout.strip().splitlines()
-    assert lines[0] == ("| changed document | full build (embedding) | incremental build, median of 2 (embedding) "
-                        "| ratio | passages embedded / reused / dropped |")
-    row = re.compile(r"\| usc-18-\S+ \([\d,]+ bytes\) \| [\d.]+ s \([\d.]+ s\) "
-                     r"\| [\d.]+ s \([\d.]+ s\); runs: [\d.]+, [\d.]+ \| [\d.]+% \| \d+ / \d+ / \d+ \|")
+    assert lines[0] == (
+        "| changed document | full build (embedding) | incremental build, median of 2 (embedding) "
+        "| ratio | passages embedded / reused / dropped |"
+    )
+    row = re.compile(
+        r"\| usc-18-\S+ \([\d,]+ bytes\) \| [\d.]+ s \([\d.]+ s\) "
+        r"\| [\d.]+ s \([\d.]+ s\); runs: [\d.]+, [\d.]+ \| [\d.]+% \| \d+ / \d+ / \d+ \|"
+    )
     assert len(lines) >= 3 and all(row.fullmatch(ln) for ln in lines[2:]), lines
     report = out.read_text(encoding="utf-8")
     assert report.startswith("# Benchmark: incremental rebuild")

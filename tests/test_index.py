@@ -60,6 +60,7 @@ def snapshot(index: Index) -> dict[str, tuple[str, np.ndarray]]:
 
 # -- what a build writes --------------------------------------------------------------------------
 
+
 def test_meta_json_describes_the_build(fake_ws, tiny_corpus):
     gen = current_generation(fake_ws.paths.index)
     meta = json.loads((gen / "meta.json").read_text())
@@ -102,9 +103,17 @@ def test_index_holds_documents_passages_and_normalised_vectors(fake_ws, tiny_cor
     for v in expected.values():
         for p in v:
             q = stored[p.passage_id]
-            assert (q.text, q.section, q.page, q.file, q.start, q.end) == (p.text, p.section, p.page, p.file, p.start, p.end)
+            assert (q.text, q.section, q.page, q.file, q.start, q.end) == (
+                p.text,
+                p.section,
+                p.page,
+                p.file,
+                p.start,
+                p.end,
+            )
             assert [(s.start, s.end, s.text, s.kind) for s in q.sentences] == [
-                (s.start, s.end, s.text, s.kind) for s in p.sentences]
+                (s.start, s.end, s.text, s.kind) for s in p.sentences
+            ]
     vecs = np.asarray(idx.vectors)
     assert vecs.shape == (idx.size, 64) and vecs.dtype == np.float32
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
@@ -169,6 +178,7 @@ def test_the_contract_checker_catches_violations(fake_ws):
 
 # -- atomic writes --------------------------------------------------------------------------------
 
+
 def _fail_vector_index(monkeypatch):
     import ncmec_qa.index.vectors
 
@@ -228,6 +238,7 @@ def test_next_build_removes_leftovers_of_a_killed_build(fake_ws, tiny_corpus):
 
 # -- corrupt and missing indexes --------------------------------------------------------------------
 
+
 def test_missing_index(tmp_path):
     with pytest.raises(IndexMissing, match=r"no index at .*: run `ncmec-qa index build` first"):
         Index(tmp_path / "nothing-here")
@@ -238,10 +249,20 @@ def _gen(ws) -> Path:
     return current_generation(ws.paths.index)
 
 
-def _delete_store(gen): (gen / "store.sqlite").unlink()
-def _garble_store(gen): (gen / "store.sqlite").write_bytes(b"this is not a database" * 200)
-def _truncate_meta(gen): (gen / "meta.json").write_text('{"format_version": 1, "model": ')
-def _delete_meta(gen): (gen / "meta.json").unlink()
+def _delete_store(gen):
+    (gen / "store.sqlite").unlink()
+
+
+def _garble_store(gen):
+    (gen / "store.sqlite").write_bytes(b"this is not a database" * 200)
+
+
+def _truncate_meta(gen):
+    (gen / "meta.json").write_text('{"format_version": 1, "model": ')
+
+
+def _delete_meta(gen):
+    (gen / "meta.json").unlink()
 
 
 def _future_meta(gen):
@@ -255,14 +276,17 @@ def _miscount_meta(gen):
     (gen / "meta.json").write_text(json.dumps(meta))
 
 
-@pytest.mark.parametrize("damage,what", [
-    (_delete_store, "missing store.sqlite"),
-    (_garble_store, "store.sqlite is damaged"),
-    (_truncate_meta, "unreadable meta.json"),
-    (_delete_meta, "unreadable meta.json"),
-    (_future_meta, "format version 99"),
-    (_miscount_meta, "passages stored but meta.json says"),
-])
+@pytest.mark.parametrize(
+    "damage,what",
+    [
+        (_delete_store, "missing store.sqlite"),
+        (_garble_store, "store.sqlite is damaged"),
+        (_truncate_meta, "unreadable meta.json"),
+        (_delete_meta, "unreadable meta.json"),
+        (_future_meta, "format version 99"),
+        (_miscount_meta, "passages stored but meta.json says"),
+    ],
+)
 def test_corrupt_index_is_detected_on_open(fake_ws, damage, what):
     gen = _gen(fake_ws)
     damage(gen)
@@ -272,7 +296,8 @@ def test_corrupt_index_is_detected_on_open(fake_ws, damage, what):
     assert what in msg and "rebuild" in msg and "\n" not in msg, msg
 
 
-def _garble_vectors(gen): (gen / "vectors.npy").write_bytes(b"\x93NUMPY garbage")
+def _garble_vectors(gen):
+    (gen / "vectors.npy").write_bytes(b"\x93NUMPY garbage")
 
 
 def _short_vectors(gen):
@@ -280,8 +305,9 @@ def _short_vectors(gen):
     np.save(gen / "vectors.npy", v[:-1])
 
 
-@pytest.mark.parametrize("damage,what", [(_garble_vectors, "vectors.npy is damaged"),
-                                         (_short_vectors, "rows in vectors.npy for")])
+@pytest.mark.parametrize(
+    "damage,what", [(_garble_vectors, "vectors.npy is damaged"), (_short_vectors, "rows in vectors.npy for")]
+)
 def test_damaged_vectors_are_detected_on_search(fake_ws, tiny_corpus, damage, what):
     gen = _gen(fake_ws)
     damage(gen)
@@ -291,8 +317,11 @@ def test_damaged_vectors_are_detected_on_search(fake_ws, tiny_corpus, damage, wh
     assert "rebuild" in str(ei.value)
 
 
-@pytest.mark.parametrize("damage", [_garble_store, _truncate_meta, _garble_vectors, _short_vectors],
-                         ids=["store", "meta", "vectors", "short-vectors"])
+@pytest.mark.parametrize(
+    "damage",
+    [_garble_store, _truncate_meta, _garble_vectors, _short_vectors],
+    ids=["store", "meta", "vectors", "short-vectors"],
+)
 def test_a_plain_rebuild_repairs_a_corrupt_index(fake_ws, tiny_corpus, damage):
     """The errors say 'rebuild': `index build` (without --full) must then work."""
     gen = _gen(fake_ws)
@@ -309,6 +338,7 @@ def test_a_plain_rebuild_repairs_a_corrupt_index(fake_ws, tiny_corpus, damage):
 
 
 # -- staleness ------------------------------------------------------------------------------------
+
 
 def test_fresh_index_is_not_stale(fake_ws):
     assert fake_ws.staleness() is None
@@ -341,6 +371,7 @@ def test_another_model_is_reported(fake_ws, tiny_corpus):
 
 # -- incremental rebuilds ----------------------------------------------------------------------------
 
+
 def test_unchanged_rebuild_embeds_nothing(fake_ws, tiny_corpus):
     first = fake_ws.build_report
     before = snapshot(fake_ws.index)
@@ -356,9 +387,13 @@ def test_unchanged_rebuild_embeds_nothing(fake_ws, tiny_corpus):
 def test_one_changed_document_is_re_embedded_and_the_counts_add_up(fake_ws, tiny_corpus):
     old_counts = per_source(fake_ws.index)
     old_total = sum(old_counts.values())
-    tiny_corpus.rewrite("tiny-notes", (
-        "Revised notes.\n\nThe registry now keeps every report for one hundred days. Then it is archived.\n\n"
-        "Corrections are free. Operators ask by letter.\n\nA fourth paragraph closes the notes.\n").encode())
+    tiny_corpus.rewrite(
+        "tiny-notes",
+        (
+            "Revised notes.\n\nThe registry now keeps every report for one hundred days. Then it is archived.\n\n"
+            "Corrections are free. Operators ask by letter.\n\nA fourth paragraph closes the notes.\n"
+        ).encode(),
+    )
     new_notes = len(expected_passages(tiny_corpus)["tiny-notes"])
     r = open_workspace(tiny_corpus, fake_ws.paths.index).build()
     assert r.embedded == new_notes
@@ -421,7 +456,9 @@ def test_changing_only_the_format_re_extracts_the_document(tmp_path):
     r = open_workspace(corpus, index_dir).build()
     idx = Index(index_dir)
     rows = sorted(p.section for p in idx.all_passages() if p.source_id == "tiny-counts")
-    assert rows == ["row 1 (columns: year, reports, note)", "row 2 (columns: year, reports, note)"], "the document kept the passages of its old format"
+    assert rows == ["row 1 (columns: year, reports, note)", "row 2 (columns: year, reports, note)"], (
+        "the document kept the passages of its old format"
+    )
     assert r.embedded == 2
     assert [d.format for d in idx.documents() if d.source_id == "tiny-counts"] == ["csv"]
 
@@ -429,8 +466,12 @@ def test_changing_only_the_format_re_extracts_the_document(tmp_path):
 def test_editing_a_title_gives_the_same_index_as_a_full_build(fake_ws, tiny_corpus, tmp_path):
     """The title is part of what is embedded, so an incremental build must not keep vectors of the old title."""
     m = tiny_corpus.manifest()
-    tiny_corpus.set_sources([replace(s, title="Handbook of the Widget Registry, revised") if s.id == "tiny-handbook"
-                             else s for s in m.sources])
+    tiny_corpus.set_sources(
+        [
+            replace(s, title="Handbook of the Widget Registry, revised") if s.id == "tiny-handbook" else s
+            for s in m.sources
+        ]
+    )
     open_workspace(tiny_corpus, fake_ws.paths.index).build()
     open_workspace(tiny_corpus, tmp_path / "full-index").build(full=True)
     inc, full = snapshot(Index(fake_ws.paths.index)), snapshot(Index(tmp_path / "full-index"))

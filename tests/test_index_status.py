@@ -50,8 +50,9 @@ def test_a_document_edited_without_the_manifest_is_not_up_to_date(fake_ws, tiny_
     assert kinds(st) == {"tiny-notes": {"changed"}}
     r = run_cli([*location_args(tiny_corpus, fake_ws.paths.index), "index", "status"])
     assert r.exit_code == 3
-    assert ("document:  changed: notes.txt (tiny-notes): the file changed since it was indexed; "
-            "run `ncmec-qa index build`") in r.stdout
+    assert (
+        "document:  changed: notes.txt (tiny-notes): the file changed since it was indexed; run `ncmec-qa index build`"
+    ) in r.stdout
     assert "status:    DOES NOT MATCH THE CORPUS: 1 document problem(s) (changed)" in r.stdout
 
 
@@ -67,8 +68,13 @@ def test_status_names_skipped_new_removed_and_missing_documents(fake_ws, tiny_co
     (tiny_corpus.docs / "notes.txt").symlink_to("notes.txt.fifo")  # must not hang the status
     code, st = status(tiny_corpus, fake_ws.paths.index)
     assert code == 3 and st["stale"] is True
-    assert kinds(st) == {"tiny-broken": {"skipped"}, "tiny-later": {"new"}, "tiny-rates": {"removed"},
-                         "tiny-html": {"missing"}, "tiny-notes": {"missing"}}
+    assert kinds(st) == {
+        "tiny-broken": {"skipped"},
+        "tiny-later": {"new"},
+        "tiny-rates": {"removed"},
+        "tiny-html": {"missing"},
+        "tiny-notes": {"missing"},
+    }
     by = {d["source_id"]: d["detail"] for d in st["documents"]}
     assert by["tiny-broken"].startswith("the build skipped it: ")
     assert "is not a regular file" in by["tiny-notes"] and "`ncmec-qa corpus sync`" in by["tiny-html"]
@@ -89,17 +95,30 @@ def test_a_drifted_document_is_indexed_and_marked_in_every_answer(tiny_corpus, t
     r = run_cli([*args, "ask", KEEP_QUESTION, "--json", "--min-confidence", "0"])
     a = json.loads(r.stdout)
     assert r.exit_code == 0 and a["answered"] and "tiny-notes" in {s["source_id"] for s in a["sources"]}
-    note = ("tiny-notes was indexed from a file whose sha256 differs from the manifest's record (drift): its quotes "
-            "are from the file as found, not the recorded edition; `ncmec-qa corpus check` explains")
+    note = (
+        "tiny-notes was indexed from a file whose sha256 differs from the manifest's record (drift): its quotes "
+        "are from the file as found, not the recorded edition; `ncmec-qa corpus check` explains"
+    )
     assert a["warnings"][0] == note
     r = run_cli([*args, "ask", KEEP_QUESTION, "--min-confidence", "0"])
     assert f"note: {note}" in r.stdout
-    r = run_cli([*args, "ask", "--json", "--min-confidence", "0", "--exclude-source", "tiny-notes",
-                 "Does an operator that never files a report pay a fine of up to $5,000 for each widget?"])
+    r = run_cli(
+        [
+            *args,
+            "ask",
+            "--json",
+            "--min-confidence",
+            "0",
+            "--exclude-source",
+            "tiny-notes",
+            "Does an operator that never files a report pay a fine of up to $5,000 for each widget?",
+        ]
+    )
     assert not any("drift" in w for w in json.loads(r.stdout)["warnings"])  # only answers citing it
 
 
 # -- the build lock -----------------------------------------------------------------------------------------
+
 
 def cli_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NCMEC_QA_")}
@@ -107,24 +126,45 @@ def cli_env() -> dict[str, str]:
 
 
 def build_cmd(tiny_corpus, index_dir) -> list[str]:
-    return [sys.executable, "-m", "ncmec_qa", *map(str, location_args(tiny_corpus, index_dir)),
-            "index", "build", "--full", "--model", FAKE_MODEL]
+    return [
+        sys.executable,
+        "-m",
+        "ncmec_qa",
+        *map(str, location_args(tiny_corpus, index_dir)),
+        "index",
+        "build",
+        "--full",
+        "--model",
+        FAKE_MODEL,
+    ]
 
 
 def test_a_second_build_fails_fast_in_one_line_or_waits_with_a_message(fake_ws, tiny_corpus):
     index_dir = fake_ws.paths.index
     with build_lock(index_dir):
-        r = subprocess.run(build_cmd(tiny_corpus, index_dir), env={**cli_env(), "NCMEC_QA_BUILD_WAIT": "0"},
-                           capture_output=True, text=True, timeout=120)
+        r = subprocess.run(
+            build_cmd(tiny_corpus, index_dir),
+            env={**cli_env(), "NCMEC_QA_BUILD_WAIT": "0"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert r.returncode == 3, r.stderr
         lines = [ln for ln in r.stderr.splitlines() if not ln.startswith("indexing ")]
-        assert lines == [f"Error: another build (pid {os.getpid()}) is writing {index_dir}; wait for it to finish "
-                         "(or set NCMEC_QA_BUILD_WAIT to a number of seconds to wait)"]
+        assert lines == [
+            f"Error: another build (pid {os.getpid()}) is writing {index_dir}; wait for it to finish "
+            "(or set NCMEC_QA_BUILD_WAIT to a number of seconds to wait)"
+        ]
         with pytest.raises(IndexBusy, match=r"still holds .*\.build\.lock after 0 s"):
             with build_lock(index_dir, wait=0.01):
                 pass
-        p = subprocess.Popen(build_cmd(tiny_corpus, index_dir), env={**cli_env(), "NCMEC_QA_BUILD_WAIT": "60"},
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p = subprocess.Popen(
+            build_cmd(tiny_corpus, index_dir),
+            env={**cli_env(), "NCMEC_QA_BUILD_WAIT": "60"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         time.sleep(3)
         assert p.poll() is None  # still waiting
     out, err = p.communicate(timeout=120)
@@ -134,14 +174,24 @@ def test_a_second_build_fails_fast_in_one_line_or_waits_with_a_message(fake_ws, 
 
 def test_two_builds_started_together_both_finish_and_the_index_is_whole(tiny_corpus, tmp_path):
     """Without the lock, the first build's prune deleted the second's folder ("disk I/O error")."""
-    bulk = "\n\n".join(f"Widget office {i} filed {i * 7} reports in spring. The auditors counted {i * 3} late "
-                        f"ones. Office {i} keeps its ledger for {i % 12 + 1} months." for i in range(1500))
+    bulk = "\n\n".join(
+        f"Widget office {i} filed {i * 7} reports in spring. The auditors counted {i * 3} late "
+        f"ones. Office {i} keeps its ledger for {i % 12 + 1} months."
+        for i in range(1500)
+    )
     tiny_corpus.add("tiny-bulk", "bulk.txt", bulk.encode(), "text")  # a build of a few seconds: they overlap
     index_dir = tmp_path / "index"
     procs = []
     for _ in range(2):
-        procs.append(subprocess.Popen(build_cmd(tiny_corpus, index_dir), env=cli_env(), stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, text=True))
+        procs.append(
+            subprocess.Popen(
+                build_cmd(tiny_corpus, index_dir),
+                env=cli_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
         time.sleep(0.05)
     results = [p.communicate(timeout=300) for p in procs]
     for p, (_, err) in zip(procs, results, strict=True):
@@ -169,6 +219,7 @@ def test_prune_spares_a_live_builds_folder_and_removes_a_dead_ones(fake_ws, tiny
 
 # -- a stdin session across a rebuild -------------------------------------------------------------------------
 
+
 def test_library_session_reloads_a_new_generation(fake_ws, tiny_corpus):
     before = fake_ws.index.generation
     assert "ninety days" in fake_ws.search("how long does the registry keep every report", k=1)[0].passage.text
@@ -177,7 +228,9 @@ def test_library_session_reloads_a_new_generation(fake_ws, tiny_corpus):
     hits = fake_ws.search("how long does the registry keep every report", k=3)
     assert fake_ws.index.generation != before
     assert any("seven years" in h.passage.text for h in hits)
-    assert fake_ws.notes == [f"the index was rebuilt ({before} → {fake_ws.index.generation}); answering from the new one"]
+    assert fake_ws.notes == [
+        f"the index was rebuilt ({before} → {fake_ws.index.generation}); answering from the new one"
+    ]
     assert fake_ws.refresh() is False  # nothing new: one readlink, no reload
 
 
@@ -186,9 +239,24 @@ def test_ask_stdin_session_answers_from_the_rebuilt_index(fake_ws, tiny_corpus):
     before = Index(index_dir)
     old_gen = before.generation
     before.close()
-    p = subprocess.Popen([sys.executable, "-m", "ncmec_qa", *map(str, location_args(tiny_corpus, index_dir)),
-                          "ask", "-", "--json", "--min-confidence", "0"], env=cli_env(), stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ncmec_qa",
+            *map(str, location_args(tiny_corpus, index_dir)),
+            "ask",
+            "-",
+            "--json",
+            "--min-confidence",
+            "0",
+        ],
+        env=cli_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         p.stdin.write(KEEP_QUESTION + "\n")
         p.stdin.flush()
@@ -211,8 +279,10 @@ def test_ask_stdin_session_answers_from_the_rebuilt_index(fake_ws, tiny_corpus):
 
 def test_a_killed_build_leaves_no_lock_behind(tmp_path):
     index_dir = tmp_path / "index"
-    code = ("import sys, time\nfrom pathlib import Path\nfrom ncmec_qa.index.buildlock import build_lock\n"
-            f"with build_lock(Path({str(index_dir)!r})):\n    print('held', flush=True)\n    time.sleep(120)\n")
+    code = (
+        "import sys, time\nfrom pathlib import Path\nfrom ncmec_qa.index.buildlock import build_lock\n"
+        f"with build_lock(Path({str(index_dir)!r})):\n    print('held', flush=True)\n    time.sleep(120)\n"
+    )
     p = subprocess.Popen([sys.executable, "-c", code], env=cli_env(), stdout=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "held"
     with pytest.raises(IndexBusy, match=rf"another build \(pid {p.pid}\)"):

@@ -25,16 +25,17 @@ def load(tiny_corpus, source_id: str) -> Document:
 
 
 def block_texts(doc: Document, kind: str | None = None) -> list[str]:
-    return [doc.text[b.start:b.end] for b in doc.blocks if kind is None or b.kind == kind]
+    return [doc.text[b.start : b.end] for b in doc.blocks if kind is None or b.kind == kind]
 
 
 def block_containing(doc: Document, needle: str):
-    found = [b for b in doc.blocks if needle in doc.text[b.start:b.end]]
+    found = [b for b in doc.blocks if needle in doc.text[b.start : b.end]]
     assert len(found) == 1, f"{needle!r} is in {len(found)} blocks"
     return found[0]
 
 
 # -- every loader -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("source_id", list(TINY_DOCS))
 def test_blocks_are_ordered_non_overlapping_trimmed_slices(tiny_corpus, source_id):
@@ -45,12 +46,13 @@ def test_blocks_are_ordered_non_overlapping_trimmed_slices(tiny_corpus, source_i
     prev_end = 0
     for b in doc.blocks:
         assert 0 <= prev_end <= b.start < b.end <= len(doc.text), (b, prev_end)
-        piece = doc.text[b.start:b.end]
+        piece = doc.text[b.start : b.end]
         assert piece == piece.strip(), f"block {b} has surrounding whitespace: {piece!r}"
         prev_end = b.end
 
 
 # -- Markdown -------------------------------------------------------------------------------------
+
 
 def test_markdown_offsets_point_into_the_source_itself(tiny_corpus):
     doc = load(tiny_corpus, "tiny-handbook")
@@ -85,10 +87,20 @@ def test_markdown_table_rows_are_verbatim_blocks_with_the_header_kept(tiny_corpu
 
 # -- HTML -------------------------------------------------------------------------------------------
 
+
 def test_html_drops_script_style_nav_header_footer_and_head(tiny_corpus):
     doc = load(tiny_corpus, "tiny-html")
-    for secret in ("SCRIPTSECRET", "SCRIPTSECRET2", "STYLESECRET", "NAVSECRET", "HEADERSECRET",
-                   "FOOTERSECRET", "color: red", "Registry notes", "Home"):
+    for secret in (
+        "SCRIPTSECRET",
+        "SCRIPTSECRET2",
+        "STYLESECRET",
+        "NAVSECRET",
+        "HEADERSECRET",
+        "FOOTERSECRET",
+        "color: red",
+        "Registry notes",
+        "Home",
+    ):
         assert secret not in doc.text, f"{secret!r} leaked into the extracted text"
 
 
@@ -97,7 +109,7 @@ def test_html_headings_paragraphs_and_table_rows(tiny_corpus):
     assert block_texts(doc, "heading") == ["Registry Annual Notes", "Counts by region"]
     # whitespace inside a paragraph is collapsed to single spaces
     para = block_containing(doc, "The registry received")
-    assert doc.text[para.start:para.end] == "The registry received many widget reports in the spring of 2023."
+    assert doc.text[para.start : para.end] == "The registry received many widget reports in the spring of 2023."
     assert para.section == "Registry Annual Notes"
     north = block_containing(doc, "Northern offices")
     assert north.section == "Registry Annual Notes > Counts by region"
@@ -106,14 +118,17 @@ def test_html_headings_paragraphs_and_table_rows(tiny_corpus):
 
 def test_html_header_inside_article_is_kept(tmp_path):
     p = tmp_path / "a.html"
-    p.write_text("<html><body><header>SITE BANNER</header><article><header><h1>Story title</h1>"
-                 "<p>Byline text here.</p></header><p>The story body.</p></article></body></html>")
+    p.write_text(
+        "<html><body><header>SITE BANNER</header><article><header><h1>Story title</h1>"
+        "<p>Byline text here.</p></header><p>The story body.</p></article></body></html>"
+    )
     doc = load_document(p, "a", "a.html", "html")
     assert "SITE BANNER" not in doc.text
     assert "Story title" in doc.text and "Byline text here." in doc.text and "The story body." in doc.text
 
 
 # -- plain text -------------------------------------------------------------------------------------
+
 
 def test_text_keeps_the_file_text_and_one_block_per_paragraph(tiny_corpus):
     doc = load(tiny_corpus, "tiny-notes")
@@ -135,6 +150,7 @@ def test_text_normalises_crlf_and_strips_the_bom(tmp_path):
 
 # -- PDF ----------------------------------------------------------------------------------------------
 
+
 def test_pdf_blocks_carry_their_page_numbers(tiny_corpus):
     doc = load(tiny_corpus, "tiny-pdf")
     assert doc.format == "pdf"
@@ -148,17 +164,22 @@ def test_pdf_blocks_carry_their_page_numbers(tiny_corpus):
 
 # -- CSV ----------------------------------------------------------------------------------------------
 
+
 def test_csv_row_block_is_the_raw_row_line_of_the_file(tiny_corpus):
     doc = load(tiny_corpus, "tiny-counts")
     _header, row1, row2 = COUNTS_CSV.splitlines()
     assert doc.text == COUNTS_CSV  # offsets are the file's own
     assert block_texts(doc) == [row1, row2]
     assert block_texts(doc)[0] == '2022,"400,715",first full year'  # the quoted number, verbatim
-    assert [(b.start, b.end) for b in doc.blocks] == [(COUNTS_CSV.index(row1), COUNTS_CSV.index(row1) + len(row1)),
-                                                       (COUNTS_CSV.index(row2), COUNTS_CSV.index(row2) + len(row2))]
+    assert [(b.start, b.end) for b in doc.blocks] == [
+        (COUNTS_CSV.index(row1), COUNTS_CSV.index(row1) + len(row1)),
+        (COUNTS_CSV.index(row2), COUNTS_CSV.index(row2) + len(row2)),
+    ]
     assert all(b.kind == "row" for b in doc.blocks)
-    assert [b.section for b in doc.blocks] == ["row 1 (columns: year, reports, note)",
-                                               "row 2 (columns: year, reports, note)"]
+    assert [b.section for b in doc.blocks] == [
+        "row 1 (columns: year, reports, note)",
+        "row 2 (columns: year, reports, note)",
+    ]
 
 
 def test_csv_quoted_field_spanning_lines_stays_one_row(tmp_path):
@@ -167,12 +188,12 @@ def test_csv_quoted_field_spanning_lines_stays_one_row(tmp_path):
     p.write_text(raw)
     doc = load_document(p, "m", "multi.csv", "csv")
     assert block_texts(doc) == ['alpha,"first line\nsecond line"', "beta,plain"]
-    assert [raw[b.start:b.end] for b in doc.blocks] == block_texts(doc)
+    assert [raw[b.start : b.end] for b in doc.blocks] == block_texts(doc)
 
 
 def test_csv_with_a_byte_order_mark_and_crlf_line_ends(tmp_path):
     p = tmp_path / "bom.csv"
-    p.write_bytes(b"\xef\xbb\xbfyear,reports\r\n2008,102029\r\n2009,\"1,000\"\r\n")
+    p.write_bytes(b'\xef\xbb\xbfyear,reports\r\n2008,102029\r\n2009,"1,000"\r\n')
     doc = load_document(p, "b", "bom.csv", "csv")
     assert block_texts(doc) == ["2008,102029", '2009,"1,000"']
     assert doc.blocks[0].section == "row 1 (columns: year, reports)"
@@ -180,24 +201,29 @@ def test_csv_with_a_byte_order_mark_and_crlf_line_ends(tmp_path):
 
 # -- JSON ---------------------------------------------------------------------------------------------
 
+
 def test_json_rows_are_the_file_s_own_text_and_their_section_names_path_and_columns(tiny_corpus):
     doc = load(tiny_corpus, "tiny-rates")
     assert doc.text == RATES_JSON  # offsets are the file's own
     rows = [b for b in doc.blocks if b.kind == "row"]
-    assert [doc.text[b.start:b.end] for b in rows] == ['["Alpha", 2.400]', '["Beta", 10]']  # 2.400 as written
-    assert [(b.start, b.end) for b in rows] == [(RATES_JSON.index('["Alpha"'), RATES_JSON.index('["Alpha"') + 16),
-                                                 (RATES_JSON.index('["Beta"'), RATES_JSON.index('["Beta"') + 12)]
+    assert [doc.text[b.start : b.end] for b in rows] == ['["Alpha", 2.400]', '["Beta", 10]']  # 2.400 as written
+    assert [(b.start, b.end) for b in rows] == [
+        (RATES_JSON.index('["Alpha"'), RATES_JSON.index('["Alpha"') + 16),
+        (RATES_JSON.index('["Beta"'), RATES_JSON.index('["Beta"') + 12),
+    ]
     assert {b.section for b in rows} == {"tables > rates > rows (columns: platform, rate)"}
     (cols,) = [b for b in doc.blocks if b.kind == "text"]
-    assert doc.text[cols.start:cols.end] == '"columns": ["platform", "rate"]' and cols.section == "tables > rates"
+    assert doc.text[cols.start : cols.end] == '"columns": ["platform", "rate"]' and cols.section == "tables > rates"
 
 
 def test_json_flat_fields_of_an_object_are_one_block_as_written(tmp_path):
     p = tmp_path / "o.json"
-    raw = '{"Acme": {\n  "brands": ["A", "B"],\n  "unit": "per 1,000",\n  "rows": [{"2023": [1, 2]}],\n  "note": null\n}}'
+    raw = (
+        '{"Acme": {\n  "brands": ["A", "B"],\n  "unit": "per 1,000",\n  "rows": [{"2023": [1, 2]}],\n  "note": null\n}}'
+    )
     p.write_text(raw)
     doc = load_document(p, "o", "o.json", "json")
-    assert [(raw[b.start:b.end], b.section, b.kind) for b in doc.blocks] == [
+    assert [(raw[b.start : b.end], b.section, b.kind) for b in doc.blocks] == [
         ('"brands": ["A", "B"],\n  "unit": "per 1,000"', "Acme", "text"),
         ('{"2023": [1, 2]}', "Acme > rows", "row"),
         ('"note": null', "Acme", "text"),
@@ -214,14 +240,17 @@ def test_json_keeps_large_and_exponent_numbers_verbatim(tmp_path):
 def test_json_keeps_top_level_scalar_fields(tmp_path):
     """A top-level field is document content too: it must not vanish from the extracted text."""
     p = tmp_path / "top.json"
-    p.write_text('{"title": "Widget rates by platform", "unit": "per 1,000 reports",'
-                 ' "tables": {"rates": {"columns": ["platform", "rate"], "rows": [["Alpha", 2.400]]}}}')
+    p.write_text(
+        '{"title": "Widget rates by platform", "unit": "per 1,000 reports",'
+        ' "tables": {"rates": {"columns": ["platform", "rate"], "rows": [["Alpha", 2.400]]}}}'
+    )
     doc = load_document(p, "top", "top.json", "json")
     assert "Widget rates by platform" in doc.text
     assert "per 1,000 reports" in doc.text
 
 
 # -- broken inputs ---------------------------------------------------------------------------------
+
 
 def expect_load_error(path: Path, file: str, fmt: str) -> str:
     with pytest.raises(LoadError) as ei:

@@ -47,6 +47,7 @@ def one_error_line(result, *parts: str) -> str:
 
 # -- the tiny ONNX encoder ------------------------------------------------------------------------------
 
+
 def write_tiny_encoder(gen: Path, dim: int = 64) -> dict:
     """encoder/encoder.opt.onnx (last_hidden_state = a lookup of each word piece's row) and tokenizer.json,
     and the meta.json entry a build would write for them. Returns that entry."""
@@ -63,18 +64,32 @@ def write_tiny_encoder(gen: Path, dim: int = 64) -> dict:
     tok.save(str(out / "tokenizer.json"))
     table = np.random.default_rng(0).standard_normal((len(words), dim)).astype(np.float32)
     graph = helper.make_graph(
-        [helper.make_node("Gather", ["table", "input_ids"], ["last_hidden_state"], axis=0)], "tiny",
+        [helper.make_node("Gather", ["table", "input_ids"], ["last_hidden_state"], axis=0)],
+        "tiny",
         [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "sequence"])],
         [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch", "sequence", dim])],
-        initializer=[numpy_helper.from_array(table, "table")])
+        initializer=[numpy_helper.from_array(table, "table")],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 9
     onnx.save(model, str(out / "encoder.opt.onnx"))
     f = out / "encoder.opt.onnx"
-    entry = {"dir": "encoder", "model_path": "tiny", "query": "fp32",
-             "files": {"fp32": {"file": f.name, "sha256": integrity.sha256_file(f), "bytes": f.stat().st_size,
-                                "min_cosine": 1.0, "threshold": 0.999, "usable": True}},
-             "tokenizer_sha256": integrity.sha256_file(out / "tokenizer.json")}
+    entry = {
+        "dir": "encoder",
+        "model_path": "tiny",
+        "query": "fp32",
+        "files": {
+            "fp32": {
+                "file": f.name,
+                "sha256": integrity.sha256_file(f),
+                "bytes": f.stat().st_size,
+                "min_cosine": 1.0,
+                "threshold": 0.999,
+                "usable": True,
+            }
+        },
+        "tokenizer_sha256": integrity.sha256_file(out / "tokenizer.json"),
+    }
     replace_meta(gen, lambda m: m.update(encoder=entry))
     return entry
 
@@ -90,6 +105,7 @@ def onnx_ws(fake_ws, tiny_corpus):
 
 
 # -- what a build records ----------------------------------------------------------------------------------
+
 
 def test_build_records_sha256_shapes_and_document_texts(fake_ws):
     idx = fake_ws.index
@@ -124,6 +140,7 @@ def test_index_verify_passes_on_a_fresh_build(fake_ws, tiny_corpus):
 
 # -- forged quotes -------------------------------------------------------------------------------------
 
+
 def forge(gen: Path, old: str = "ninety days", new: str = "ten years", documents: bool = False) -> None:
     db = sqlite3.connect(gen / "store.sqlite")
     n = db.execute("UPDATE passages SET text = replace(text, ?, ?) WHERE text LIKE ?", (old, new, f"%{old}%")).rowcount
@@ -141,8 +158,14 @@ def test_forged_passage_is_caught_by_index_verify(fake_ws, tiny_corpus):
     assert r.exit_code == 3
     lines = r.stdout.strip().splitlines()
     assert f"{gen / 'store.sqlite'}: sha256 differs from the build's record; {FIX}" in lines
-    assert any(re.fullmatch(rf"{re.escape(str(gen / 'store.sqlite'))}: passage tiny-notes:\d+-\d+ is not the text of "
-                            rf"tiny-notes at its offsets \d+-\d+; {re.escape(FIX)}", line) for line in lines), lines
+    assert any(
+        re.fullmatch(
+            rf"{re.escape(str(gen / 'store.sqlite'))}: passage tiny-notes:\d+-\d+ is not the text of "
+            rf"tiny-notes at its offsets \d+-\d+; {re.escape(FIX)}",
+            line,
+        )
+        for line in lines
+    ), lines
     assert lines[-1].endswith("problem(s)")
 
 
@@ -177,7 +200,9 @@ def test_forged_passage_and_document_text_together_are_caught(fake_ws, tiny_corp
 
 # -- damage: one line, exit 3, no traceback ---------------------------------------------------------------
 
-def _meta_list(gen): (gen / "meta.json").write_text("[1, 2, 3]")
+
+def _meta_list(gen):
+    (gen / "meta.json").write_text("[1, 2, 3]")
 
 
 def _drop_fts(gen):
@@ -204,7 +229,8 @@ def _nan_vectors(gen):
     np.save(gen / "sentence_vectors.npy", v)
 
 
-def _no_meta_counts(gen): replace_meta(gen, lambda m: m.pop("counts"))
+def _no_meta_counts(gen):
+    replace_meta(gen, lambda m: m.pop("counts"))
 
 
 DAMAGE = {
@@ -229,7 +255,8 @@ def test_damaged_index_is_one_line_and_exit_3(fake_ws, tiny_corpus, name):
     assert r.exit_code == 3 and file in r.stdout and "Traceback" not in r.output, r.output
 
 
-def _truncate(f: Path): f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
+def _truncate(f: Path):
+    f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
 
 
 def _flip_bit(f: Path):
@@ -238,14 +265,19 @@ def _flip_bit(f: Path):
     f.write_bytes(bytes(data))
 
 
-def _garble_tokenizer(f: Path): f.write_text(f.read_text().replace('"unk_token"', '"unk_tokem"'))
+def _garble_tokenizer(f: Path):
+    f.write_text(f.read_text().replace('"unk_token"', '"unk_tokem"'))
 
 
-@pytest.mark.parametrize("file,damage,what", [
-    ("encoder.opt.onnx", _truncate, "bytes, the build recorded"),
-    ("encoder.opt.onnx", _flip_bit, "sha256 differs from the build's record"),
-    ("tokenizer.json", _garble_tokenizer, "sha256 differs from the build's record"),
-], ids=["onnx-truncated", "onnx-bit-flipped", "tokenizer-damaged"])
+@pytest.mark.parametrize(
+    "file,damage,what",
+    [
+        ("encoder.opt.onnx", _truncate, "bytes, the build recorded"),
+        ("encoder.opt.onnx", _flip_bit, "sha256 differs from the build's record"),
+        ("tokenizer.json", _garble_tokenizer, "sha256 differs from the build's record"),
+    ],
+    ids=["onnx-truncated", "onnx-bit-flipped", "tokenizer-damaged"],
+)
 def test_damaged_encoder_is_one_line_and_exit_3(onnx_ws, tiny_corpus, file, damage, what):
     gen = onnx_ws.index.path
     assert onnx_ws.search("widget report", k=3)  # works before the damage
@@ -282,6 +314,7 @@ def open_workspace_like(ws):
 
 def test_a_damaged_previous_encoder_is_exported_again_not_passed_on(onnx_ws, tmp_path, monkeypatch):
     from ncmec_qa.index import query_encoder
+
     prev = onnx_ws.index.path
     entry = onnx_ws.index.meta["encoder"]
     exported = []

@@ -32,9 +32,20 @@ def built(tmp_path_factory):
     r = run_cli([*args, "index", "build", "--json", "--model", FAKE_MODEL])
     assert r.exit_code == 0, r.output
     questions = root / "questions.jsonl"
-    questions.write_text(json.dumps({"id": "t-1", "question": KEEP_QUESTION, "answerable": True, "evidence": [
-        {"file": "notes.txt", "quote": "keeps every report for ninety days"}]}) + "\n" + json.dumps(
-        {"id": "t-2", "question": OFF_TOPIC, "answerable": False, "evidence": []}) + "\n", encoding="utf-8")
+    questions.write_text(
+        json.dumps(
+            {
+                "id": "t-1",
+                "question": KEEP_QUESTION,
+                "answerable": True,
+                "evidence": [{"file": "notes.txt", "quote": "keeps every report for ninety days"}],
+            }
+        )
+        + "\n"
+        + json.dumps({"id": "t-2", "question": OFF_TOPIC, "answerable": False, "evidence": []})
+        + "\n",
+        encoding="utf-8",
+    )
     return args, corpus, r.stdout, questions
 
 
@@ -67,9 +78,18 @@ CASES = {
     "corpus sync": (["corpus", "sync", "--from", "{docs}", "--json"], None, 0, ["corpus_sync"]),
 }
 # commands that change the corpus or need the training sets: tested below, each on its own copy
-SEPARATE = {"index build", "corpus add", "corpus remove", "train",
-            # validated in test_config.py (they read and write a config file of their own)
-            "config", "config show", "config path", "config set", "config unset"}
+SEPARATE = {
+    "index build",
+    "corpus add",
+    "corpus remove",
+    "train",
+    # validated in test_config.py (they read and write a config file of their own)
+    "config",
+    "config show",
+    "config path",
+    "config set",
+    "config unset",
+}
 
 
 @pytest.mark.parametrize("command", sorted(CASES))
@@ -94,23 +114,53 @@ def test_corpus_add_and_remove_json_validate(tmp_path):
     args = location_args(corpus, tmp_path / "index")
     new = tmp_path / "gizmo.txt"
     new.write_text("The gizmo depot opens at seven every morning.\n", encoding="utf-8")
-    r = run_cli([*args, "corpus", "add", str(new), "--title", "Gizmo", "--publisher", "Depot", "--date", "2025-01-02",
-                 "--rights", "CC0", "--url", "https://example.org/g", "--json"])
+    r = run_cli(
+        [
+            *args,
+            "corpus",
+            "add",
+            str(new),
+            "--title",
+            "Gizmo",
+            "--publisher",
+            "Depot",
+            "--date",
+            "2025-01-02",
+            "--rights",
+            "CC0",
+            "--url",
+            "https://example.org/g",
+            "--json",
+        ]
+    )
     assert r.exit_code == 0, r.output
     (added,) = documents_of(r)
     assert added["type"] == "corpus_add" and added["added"]["source_id"] == "gizmo" and "id" not in added["added"]
     r = run_cli([*args, "corpus", "remove", "gizmo", "--json"])
     assert r.exit_code == 0, r.output
-    assert documents_of(r) == [{"schema_version": "1", "type": "corpus_remove", "removed": "gizmo", "file": "gizmo.txt",
-                                "deleted": False}]
+    assert documents_of(r) == [
+        {"schema_version": "1", "type": "corpus_remove", "removed": "gizmo", "file": "gizmo.txt", "deleted": False}
+    ]
 
 
 def test_train_json_validates(built, tmp_path, monkeypatch):
     import ncmec_qa.learn.train as train
 
-    report = {"questions": {"abstainer": {"cv_auc": 0.5, "cv": {
-        "threshold": 0.3, "answerable answered": 1, "answerable": 2, "unanswerable abstained": 1, "unanswerable": 2}}},
-        "claims": {"cv": {"accuracy": 0.5, "contradicted recall": 0.5, "not_in_corpus called supported": 0.0}}}
+    report = {
+        "questions": {
+            "abstainer": {
+                "cv_auc": 0.5,
+                "cv": {
+                    "threshold": 0.3,
+                    "answerable answered": 1,
+                    "answerable": 2,
+                    "unanswerable abstained": 1,
+                    "unanswerable": 2,
+                },
+            }
+        },
+        "claims": {"cv": {"accuracy": 0.5, "contradicted recall": 0.5, "not_in_corpus called supported": 0.0}},
+    }
     monkeypatch.setattr(train, "train_all", lambda ws, data, log=None: (object(), report))
     monkeypatch.setattr(train, "save_models", lambda models, out: [])
     for name in ("questions.jsonl", "claims.jsonl"):
@@ -164,6 +214,7 @@ def test_validation_rejects_what_departs_from_the_schema(built):
 
 # -- JSON Lines ----------------------------------------------------------------------------------------
 
+
 def test_ask_from_stdin_prints_one_answer_per_line(built):
     r = run_cli([*built[0], "ask", "-", "--json"], input=f"{KEEP_QUESTION}\n\n{OFF_TOPIC}\n")
     assert r.exit_code == 0, r.output
@@ -171,7 +222,9 @@ def test_ask_from_stdin_prints_one_answer_per_line(built):
     assert len(lines) == 2  # JSON Lines: one compact document per question, the empty line skipped
     docs = [json.loads(line) for line in lines]
     assert [(d["type"], d["question"], d["answered"]) for d in docs] == [
-        ("answer", KEEP_QUESTION, True), ("answer", OFF_TOPIC, False)]
+        ("answer", KEEP_QUESTION, True),
+        ("answer", OFF_TOPIC, False),
+    ]
     assert all(not schemas.errors(d) for d in docs)
 
 
@@ -185,12 +238,21 @@ def test_verify_file_streams_verdicts_then_a_summary_with_counts(built, tmp_path
     assert all(not schemas.errors(d) for d in docs)
     assert docs[0]["skip"] == "heading" and docs[0]["text"] == "Notes"
     assert [d["sentence"] for d in docs[1:3]] == [2, 3]
-    assert docs[-1] == {"schema_version": "1", "type": "summary", "source": str(art), "checked": 2,
-                        "counts": {"supported": 1, "contradicted": 1, "not_found": 0}, "ok": False, "exit_status": 1,
-                        "sentences": 3, "skipped": 1}
+    assert docs[-1] == {
+        "schema_version": "1",
+        "type": "summary",
+        "source": str(art),
+        "checked": 2,
+        "counts": {"supported": 1, "contradicted": 1, "not_found": 0},
+        "ok": False,
+        "exit_status": 1,
+        "sentences": 3,
+        "skipped": 1,
+    }
 
 
 # -- verify reads stdin -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("argv", [["verify"], ["verify", "-"]])
 def test_verify_reads_claims_one_per_line_from_stdin(built, argv):
@@ -198,8 +260,10 @@ def test_verify_reads_claims_one_per_line_from_stdin(built, argv):
     assert r.exit_code == 1, r.output  # one of them is contradicted
     docs = documents_of(r)
     assert [(d["type"], d.get("claim"), d.get("verdict")) for d in docs] == [
-        ("verdict", SUPPORTED_CLAIM, "supported"), ("verdict", CONTRADICTED_CLAIM, "contradicted"),
-        ("summary", None, None)]
+        ("verdict", SUPPORTED_CLAIM, "supported"),
+        ("verdict", CONTRADICTED_CLAIM, "contradicted"),
+        ("summary", None, None),
+    ]
     assert docs[-1]["checked"] == 2 and docs[-1]["source"] is None
     r = run_cli([*built[0], *argv], input=f"{SUPPORTED_CLAIM}\n")
     assert r.exit_code == 0, r.output
@@ -217,6 +281,7 @@ def test_verify_file_dash_reads_the_article_from_stdin(built):
 
 # -- exit codes ----------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def stale(tmp_path):
     """A tiny corpus whose manifest gained a source after its index was built."""
@@ -227,8 +292,15 @@ def stale(tmp_path):
     return args
 
 
-@pytest.mark.parametrize("argv", [["ask", KEEP_QUESTION, "--json"], ["search", "ninety days", "--json"],
-                                  ["verify", SUPPORTED_CLAIM, "--json"], ["index", "status", "--json"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ask", KEEP_QUESTION, "--json"],
+        ["search", "ninety days", "--json"],
+        ["verify", SUPPORTED_CLAIM, "--json"],
+        ["index", "status", "--json"],
+    ],
+)
 def test_a_stale_index_exits_3_after_printing_its_results(stale, argv):
     r = run_cli([*stale, *argv])
     assert r.exit_code == ExitStatus.INDEX == 3, r.output
@@ -265,20 +337,30 @@ def test_verify_contradicted_exits_1_and_not_found_only_with_fail_on_not_found(b
     assert r.exit_code == 1 and json.loads(r.stdout.splitlines()[-1])["exit_status"] == 1
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["ask", KEEP_QUESTION, "-k", "0"], "Invalid value for '-k' / '--top'"),
-    (["search", "widgets", "--source", "tiny-note"], "--source 'tiny-note': no source with this id"),
-    (["verify", "", "--json"], "Error: the claim is empty"),
-    (["cite", "no-such-source:0-10", "--json"], "Error: "),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["ask", KEEP_QUESTION, "-k", "0"], "Invalid value for '-k' / '--top'"),
+        (["search", "widgets", "--source", "tiny-note"], "--source 'tiny-note': no source with this id"),
+        (["verify", "", "--json"], "Error: the claim is empty"),
+        (["cite", "no-such-source:0-10", "--json"], "Error: "),
+    ],
+)
 def test_bad_input_exits_2_with_nothing_on_stdout(built, argv, message):
     r = run_cli([*built[0], *argv])
     assert r.exit_code == ExitStatus.ERROR == 2, r.output
     assert r.stdout == "" and message in r.stderr
 
 
-@pytest.mark.parametrize("argv", [["ask", KEEP_QUESTION, "--json"], ["verify", SUPPORTED_CLAIM, "--json"],
-                                  ["search", "widgets", "--json"], ["index", "status", "--json"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["ask", KEEP_QUESTION, "--json"],
+        ["verify", SUPPORTED_CLAIM, "--json"],
+        ["search", "widgets", "--json"],
+        ["index", "status", "--json"],
+    ],
+)
 def test_a_missing_index_exits_3_naming_the_fix(built, tmp_path, argv):
     corpus = built[1]
     r = run_cli([*location_args(corpus, tmp_path / "nothing-here"), *argv])
@@ -287,6 +369,7 @@ def test_a_missing_index_exits_3_naming_the_fix(built, tmp_path, argv):
 
 
 # -- the documented table --------------------------------------------------------------------------------
+
 
 def exit_table(text: str, heading: str) -> dict[int, tuple[str, str]]:
     """The rows `| code | name | meaning |` of the table under `heading`."""
@@ -317,6 +400,7 @@ def test_docs_json_describes_every_document_type():
 def test_schemas_ship_inside_the_package():
     here = Path(schemas.__file__).parent
     assert sorted(p.name for p in here.glob("*.schema.json")) == sorted(
-        [f"{k}.schema.json" for k in schemas.names()] + ["common.schema.json"])
+        [f"{k}.schema.json" for k in schemas.names()] + ["common.schema.json"]
+    )
     pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     assert '"ncmec_qa.schemas" = ["*.json"]' in pyproject

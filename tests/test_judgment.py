@@ -18,8 +18,10 @@ pytestmark = pytest.mark.slow
 FINE = "What is the fine for a provider that knowingly and willfully fails to report?"
 TIKTOK_2018 = "How many CyberTipline reports did TikTok submit in 2018?"
 FUNDING = "How much federal funding did NCMEC receive to operate the CyberTipline in 2023?"
-FINE_CLAIM = ("A provider that knowingly and willfully fails to report shall be fined not more than $150,000 for an "
-              "initial failure.")
+FINE_CLAIM = (
+    "A provider that knowingly and willfully fails to report shall be fined not more than $150,000 for an "
+    "initial failure."
+)
 
 
 def _with(ws: Workspace, **models) -> Workspace:
@@ -36,6 +38,7 @@ def _inverted(model):
 
 # -- the issue's examples -----------------------------------------------------------------------------
 
+
 def test_the_fine_is_quoted_with_its_amounts(reference_ws):
     a = reference_ws.ask(FINE)
     assert a.answered, a.reason
@@ -45,7 +48,7 @@ def test_the_fine_is_quoted_with_its_amounts(reference_ws):
     # the statute's lead-in and the list items that carry the amounts, as one quote
     assert "$150,000" in unit and "$300,000" in unit, unit
     c = a.sources[a.answer[texts.index(unit)].citations[0] - 1]
-    assert c.source.id == "usc-18-2258a" and reference_ws.index.document_text(c.source.id)[c.start:c.end] == c.quote
+    assert c.source.id == "usc-18-2258a" and reference_ws.index.document_text(c.source.id)[c.start : c.end] == c.quote
 
 
 def test_a_year_no_table_covers_is_not_answered_with_other_years(reference_ws):
@@ -57,23 +60,28 @@ def test_a_year_no_table_covers_is_not_answered_with_other_years(reference_ws):
 
 def test_a_year_no_table_covers_is_explained_with_the_years_the_corpus_has(reference_ws):
     reason = reference_ws.ask(TIKTOK_2018).reason
-    assert "no passage found gives a figure for" in reason and "TikTok" in reason and "in 2018; the nearest evidence is for" \
-        in reason, reason
+    assert (
+        "no passage found gives a figure for" in reason
+        and "TikTok" in reason
+        and "in 2018; the nearest evidence is for" in reason
+    ), reason
     has = reason.split("the nearest evidence is for", 1)[1]
     assert "2022" in has and "2023" in has and "2018" not in has, reason
 
 
 def test_csv_and_json_citations_slice_the_file_itself(reference_ws):
     """The derived tables' passages quote the file's own bytes: no header spliced onto a row."""
-    raw = {s.id: (REFERENCE_CORPUS / s.file).read_bytes() for s in reference_ws.manifest.sources
-           if s.format in ("csv", "json")}
+    raw = {
+        s.id: (REFERENCE_CORPUS / s.file).read_bytes()
+        for s in reference_ws.manifest.sources
+        if s.format in ("csv", "json")
+    }
     assert len(raw) >= 3
     a = reference_ws.ask("How many reports did the CyberTipline receive in 2008?")
-    hits = [h.passage for h in reference_ws.search("CyberTipline reports 2008 year", k=40,
-                                                   sources=set(raw))]
+    hits = [h.passage for h in reference_ws.search("CyberTipline reports 2008 year", k=40, sources=set(raw))]
     assert hits and [p for p in hits if p.text == "2008,102029"]
     for p in [*hits, *(h.passage for h in a.passages if h.passage.source_id in raw)]:
-        assert raw[p.source_id].decode("utf-8-sig")[p.start:p.end] == p.text, p.passage_id
+        assert raw[p.source_id].decode("utf-8-sig")[p.start : p.end] == p.text, p.passage_id
         assert "(columns:" in p.section or p.section, p.passage_id
     (row,) = [p for p in hits if p.text == "2008,102029"]
     assert row.section.endswith("(columns: year, reports)") and row.end <= len(raw[row.source_id])
@@ -87,7 +95,7 @@ def _quoting(ws: Workspace, question: str):
     w.answering = AnswerConfig(threshold=0.0)
     a = w.ask(question)
     for c in a.sources:
-        assert ws.index.document_text(c.source.id)[c.start:c.end] == c.quote
+        assert ws.index.document_text(c.source.id)[c.start : c.end] == c.quote
     return a
 
 
@@ -95,16 +103,19 @@ def test_a_definition_is_its_own_list_item_quoted_once(reference_ws):
     a = reference_ws.ask("What does the term provider mean?")
     assert a.answered, a.reason
     first = a.answer[0]
-    assert first.text == ("(6) the term “provider” means an electronic communication service provider or remote "
-                          "computing service;")
+    assert first.text == (
+        "(6) the term “provider” means an electronic communication service provider or remote computing service;"
+    )
     assert a.sources[first.citations[0] - 1].source.id == "usc-18-2258e"
     texts = [" ".join(s.text.split()).lower() for s in a.answer]
     assert len(texts) == len(set(texts))  # no footnote repeated from two editions
 
 
 def test_api_fields_are_quoted_as_whole_elements(reference_ws):
-    a = _quoting(reference_ws, "Which fields does the CyberTipline Reporting API provide for the intended recipient "
-                               "of the content?")
+    a = _quoting(
+        reference_ws,
+        "Which fields does the CyberTipline Reporting API provide for the intended recipient of the content?",
+    )
     assert a.answered and a.answer
     for s in a.answer:
         c = a.sources[s.citations[0] - 1]
@@ -153,36 +164,57 @@ def test_a_number_of_analysts_nobody_published_is_not_contradicted(reference_ws)
     assert v.verdict != CONTRADICTED, v.reason
 
 
-@pytest.mark.parametrize("claim, verdict, where", [
-    (FINE_CLAIM, SUPPORTED, "usc-18-2258a"),
-    ("NCMEC must notify the provider when it is unable to forward a report to a foreign agency.", SUPPORTED,
-     "usc-18-2258a"),
-    ("The law requires every provider to monitor all of its users.", CONTRADICTED, "usc-18-2258a"),
-])
+@pytest.mark.parametrize(
+    "claim, verdict, where",
+    [
+        (FINE_CLAIM, SUPPORTED, "usc-18-2258a"),
+        (
+            "NCMEC must notify the provider when it is unable to forward a report to a foreign agency.",
+            SUPPORTED,
+            "usc-18-2258a",
+        ),
+        ("The law requires every provider to monitor all of its users.", CONTRADICTED, "usc-18-2258a"),
+    ],
+)
 def test_claims_the_statute_settles(reference_ws, claim, verdict, where):
     v = verify_claim(reference_ws, claim, exclude={"seed-factually-2026"})
     assert v.verdict == verdict, v.reason
     assert v.evidence and v.evidence[0].source.id == where
     for c in v.evidence:
-        assert reference_ws.index.document_text(c.source.id)[c.start:c.end] == c.quote
+        assert reference_ws.index.document_text(c.source.id)[c.start : c.end] == c.quote
 
 
 def test_the_seed_article_is_not_all_not_found(reference_ws):
     import json
 
     args = ["--corpus", str(REPO_MANIFEST), "--index", str(reference_ws.paths.index), "--docs", str(REFERENCE_CORPUS)]
-    r = run_cli([*args, "-q", "verify", "--file", str(REFERENCE_CORPUS / "seed" / "000_55185e94c4a0bdcf.txt"),
-                 "--exclude-source", "seed-factually-2026", "--json"])
-    *items, summary = [d for d in map(json.loads, r.stdout.splitlines()) if d["type"] != "skipped"]  # JSON Lines, the summary last
+    r = run_cli(
+        [
+            *args,
+            "-q",
+            "verify",
+            "--file",
+            str(REFERENCE_CORPUS / "seed" / "000_55185e94c4a0bdcf.txt"),
+            "--exclude-source",
+            "seed-factually-2026",
+            "--json",
+        ]
+    )
+    *items, summary = [
+        d for d in map(json.loads, r.stdout.splitlines()) if d["type"] != "skipped"
+    ]  # JSON Lines, the summary last
     assert summary["type"] == "summary" and summary["checked"] == len(items)
     assert len(items) >= 10
     decided = [d for d in items if d["verdict"] != NOT_FOUND]
     assert decided, [d["reason"] for d in items]
     for d in decided:
-        assert d["evidence"] and all(norm_ws(e["quote"]) and e["source_id"] != "seed-factually-2026" for e in d["evidence"])
+        assert d["evidence"] and all(
+            norm_ws(e["quote"]) and e["source_id"] != "seed-factually-2026" for e in d["evidence"]
+        )
 
 
 # -- every learned decision depends on its model ------------------------------------------------------------
+
 
 def test_the_ranker_decides_the_order(reference_ws):
     top = reference_ws.search(FINE, k=3)[0]
@@ -199,7 +231,9 @@ def test_the_selector_decides_what_is_quoted(reference_ws):
         return [s.text for s in ws.ask(FINE).answer]
 
     assert any("$150,000" in t for t in quoted(_with(reference_ws)))
-    assert not any("$150,000" in t for t in quoted(_with(reference_ws, selector=_inverted(reference_ws.models.selector))))
+    assert not any(
+        "$150,000" in t for t in quoted(_with(reference_ws, selector=_inverted(reference_ws.models.selector)))
+    )
 
 
 def test_the_abstainer_decides_whether_to_answer(reference_ws):
@@ -232,6 +266,7 @@ def test_without_a_model_nothing_is_decided_silently(reference_ws, tmp_path, mon
 
 
 # -- the committed models are what the trainer makes -----------------------------------------------------
+
 
 def test_training_on_the_training_sets_reproduces_the_committed_models(reference_ws):
     args = ["--corpus", str(REPO_MANIFEST), "--index", str(reference_ws.paths.index), "--docs", str(REFERENCE_CORPUS)]

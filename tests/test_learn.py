@@ -17,9 +17,16 @@ from ncmec_qa.learn.shipped import MODEL_NAMES, PARAMS, ModelMissing, load_judgm
 
 # -- the model format --------------------------------------------------------------------------------
 
+
 def _model(**kw) -> LinearModel:
-    base = dict(name="m", features=("a", "b"), mean=np.array([1.0, 0.0]), scale=np.array([2.0, 1.0]),
-                coef=np.array([0.5, -1.0]), intercept=np.array(0.25))
+    base = dict(
+        name="m",
+        features=("a", "b"),
+        mean=np.array([1.0, 0.0]),
+        scale=np.array([2.0, 1.0]),
+        coef=np.array([0.5, -1.0]),
+        intercept=np.array(0.25),
+    )
     return LinearModel(**{**base, **kw})
 
 
@@ -36,8 +43,9 @@ def test_softmax_and_one_sigmoid_per_class():
     soft = _model(coef=coef, intercept=np.zeros(2), classes=("x", "y"))
     sig = replace(soft, link="sigmoid")
     X = np.array([[3.0, 5.0]])  # z = (1, 5)
-    assert soft.proba(X)[0].tolist() == pytest.approx([np.exp(1) / (np.exp(1) + np.exp(-1)),
-                                                       np.exp(-1) / (np.exp(1) + np.exp(-1))])
+    assert soft.proba(X)[0].tolist() == pytest.approx(
+        [np.exp(1) / (np.exp(1) + np.exp(-1)), np.exp(-1) / (np.exp(1) + np.exp(-1))]
+    )
     assert sig.proba(X)[0].tolist() == pytest.approx([1 / (1 + np.exp(-1)), 1 / (1 + np.exp(1))])
 
 
@@ -53,19 +61,23 @@ def test_json_round_trip_is_exact(tmp_path):
     assert back.to_dict() == m.to_dict() and json.loads((tmp_path / "m.json").read_text())["format"] == FORMAT
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"format": "something else"}, "not a"),
-    ({"mean": [1.0]}, "do not match its 2 features"),
-    ({"scale": [0.0, 1.0]}, "do not match its 2 features"),
-    ({"coef": [float("nan"), 1.0]}, "non-finite"),
-    ({"link": "probit"}, "unknown link"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"format": "something else"}, "not a"),
+        ({"mean": [1.0]}, "do not match its 2 features"),
+        ({"scale": [0.0, 1.0]}, "do not match its 2 features"),
+        ({"coef": [float("nan"), 1.0]}, "non-finite"),
+        ({"link": "probit"}, "unknown link"),
+    ],
+)
 def test_a_damaged_model_file_is_refused(change, message):
     with pytest.raises(ValueError, match=message):
         LinearModel.from_dict({**_model().to_dict(), **change})
 
 
 # -- fitting ----------------------------------------------------------------------------------------
+
 
 def _data(seed: int = 0):
     rng = np.random.default_rng(seed)
@@ -113,10 +125,14 @@ def test_a_one_sided_training_set_is_a_clear_error():
 
 # -- folds, thresholds, calibration -------------------------------------------------------------------
 
+
 def test_group_folds_leave_each_group_out_once():
     folds = group_folds(["b", "a", "b", "c"])
     assert [(g, tr.tolist(), te.tolist()) for g, tr, te in folds] == [
-        ("a", [0, 2, 3], [1]), ("b", [1, 3], [0, 2]), ("c", [0, 1, 2], [3])]
+        ("a", [0, 2, 3], [1]),
+        ("b", [1, 3], [0, 2]),
+        ("c", [0, 1, 2], [3]),
+    ]
 
 
 def test_auc_counts_ties_as_half():
@@ -142,6 +158,7 @@ def test_reliability_bins_predictions():
 
 
 # -- the shipped models ----------------------------------------------------------------------------
+
 
 def test_the_shipped_models_load_and_were_fitted_on_train():
     j = load_judgment()
@@ -187,41 +204,106 @@ def test_ask_without_its_models_exits_2_with_one_line(built_tiny, tmp_path, monk
 
 TINY_QUESTIONS = [
     # (id, group, question, answerable, [(file, quote)])
-    ("t-01", "notes", "How long does the registry keep every report?", True,
-     [("notes.txt", "keeps every report for ninety days")]),
-    ("t-02", "notes", "Can operators ask the registry to correct a report?", True,
-     [("notes.txt", "Operators can ask the registry to correct a report at any time.")]),
+    (
+        "t-01",
+        "notes",
+        "How long does the registry keep every report?",
+        True,
+        [("notes.txt", "keeps every report for ninety days")],
+    ),
+    (
+        "t-02",
+        "notes",
+        "Can operators ask the registry to correct a report?",
+        True,
+        [("notes.txt", "Operators can ask the registry to correct a report at any time.")],
+    ),
     ("t-03", "notes", "What happens to a report after ninety days?", True, [("notes.txt", "the report is archived")]),
     ("t-04", "notes", "Which color are the registry's archive boxes?", False, []),
-    ("t-05", "handbook", "Within how many days must an operator file a widget report?", True,
-     [("handbook/handbook.md", "within 30 days of discovery")]),
-    ("t-06", "handbook", "What fine does an operator pay who never files a report?", True,
-     [("handbook/handbook.md", "pays a fine of up to $5,000 for each widget")]),
-    ("t-07", "handbook", "What does a widget report include?", True,
-     [("handbook/handbook.md", "A widget report includes the serial number of the widget.")]),
+    (
+        "t-05",
+        "handbook",
+        "Within how many days must an operator file a widget report?",
+        True,
+        [("handbook/handbook.md", "within 30 days of discovery")],
+    ),
+    (
+        "t-06",
+        "handbook",
+        "What fine does an operator pay who never files a report?",
+        True,
+        [("handbook/handbook.md", "pays a fine of up to $5,000 for each widget")],
+    ),
+    (
+        "t-07",
+        "handbook",
+        "What does a widget report include?",
+        True,
+        [("handbook/handbook.md", "A widget report includes the serial number of the widget.")],
+    ),
     ("t-08", "handbook", "How many widget reports were filed in 2019?", False, []),
-    ("t-09", "audit", "How many missing widget reports did the registry audit find?", True,
-     [("audit.pdf", "The registry audit found forty missing widget reports.")]),
+    (
+        "t-09",
+        "audit",
+        "How many missing widget reports did the registry audit find?",
+        True,
+        [("audit.pdf", "The registry audit found forty missing widget reports.")],
+    ),
     ("t-10", "audit", "When do registry audits happen?", True, [("audit.pdf", "audits happen every spring")]),
-    ("t-11", "audit", "Did the auditors review every office in person?", True,
-     [("audit.pdf", "Auditors reviewed every office in person.")]),
+    (
+        "t-11",
+        "audit",
+        "Did the auditors review every office in person?",
+        True,
+        [("audit.pdf", "Auditors reviewed every office in person.")],
+    ),
     ("t-12", "audit", "Who paid for the registry audit?", False, []),
 ]
 TINY_CLAIMS = [
-    ("c-01", "notes", "The registry keeps every report for ninety days.", "supported",
-     [("notes.txt", "The registry keeps every report for ninety days.")]),
-    ("c-02", "notes", "The registry keeps every report for ten days.", "contradicted",
-     [("notes.txt", "The registry keeps every report for ninety days.")]),
+    (
+        "c-01",
+        "notes",
+        "The registry keeps every report for ninety days.",
+        "supported",
+        [("notes.txt", "The registry keeps every report for ninety days.")],
+    ),
+    (
+        "c-02",
+        "notes",
+        "The registry keeps every report for ten days.",
+        "contradicted",
+        [("notes.txt", "The registry keeps every report for ninety days.")],
+    ),
     ("c-03", "notes", "The registry charges a fee for every correction.", "not_in_corpus", []),
-    ("c-04", "handbook", "An operator must file a widget report within 30 days of discovery.", "supported",
-     [("handbook/handbook.md", "within 30 days of discovery")]),
-    ("c-05", "handbook", "An operator must file a widget report within 90 days of discovery.", "contradicted",
-     [("handbook/handbook.md", "within 30 days of discovery")]),
+    (
+        "c-04",
+        "handbook",
+        "An operator must file a widget report within 30 days of discovery.",
+        "supported",
+        [("handbook/handbook.md", "within 30 days of discovery")],
+    ),
+    (
+        "c-05",
+        "handbook",
+        "An operator must file a widget report within 90 days of discovery.",
+        "contradicted",
+        [("handbook/handbook.md", "within 30 days of discovery")],
+    ),
     ("c-06", "handbook", "The handbook was written by the national widget council.", "not_in_corpus", []),
-    ("c-07", "audit", "The registry audit found forty missing widget reports.", "supported",
-     [("audit.pdf", "The registry audit found forty missing widget reports.")]),
-    ("c-08", "audit", "The registry audit found four hundred missing widget reports.", "contradicted",
-     [("audit.pdf", "The registry audit found forty missing widget reports.")]),
+    (
+        "c-07",
+        "audit",
+        "The registry audit found forty missing widget reports.",
+        "supported",
+        [("audit.pdf", "The registry audit found forty missing widget reports.")],
+    ),
+    (
+        "c-08",
+        "audit",
+        "The registry audit found four hundred missing widget reports.",
+        "contradicted",
+        [("audit.pdf", "The registry audit found forty missing widget reports.")],
+    ),
     ("c-09", "audit", "The audit was paid for by the operators.", "not_in_corpus", []),
 ]
 
@@ -230,12 +312,32 @@ def write_training_set(folder):
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "questions.jsonl", "w", encoding="utf-8") as f:
         for qid, group, q, answerable, ev in TINY_QUESTIONS:
-            f.write(json.dumps({"id": qid, "group": group, "question": q, "answerable": answerable,
-                                "evidence": [{"file": a, "quote": b} for a, b in ev]}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "id": qid,
+                        "group": group,
+                        "question": q,
+                        "answerable": answerable,
+                        "evidence": [{"file": a, "quote": b} for a, b in ev],
+                    }
+                )
+                + "\n"
+            )
     with open(folder / "claims.jsonl", "w", encoding="utf-8") as f:
         for cid, group, c, label, ev in TINY_CLAIMS:
-            f.write(json.dumps({"id": cid, "group": group, "claim": c, "label": label,
-                                "evidence": [{"file": a, "quote": b} for a, b in ev]}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "id": cid,
+                        "group": group,
+                        "claim": c,
+                        "label": label,
+                        "evidence": [{"file": a, "quote": b} for a, b in ev],
+                    }
+                )
+                + "\n"
+            )
     return folder
 
 
@@ -278,7 +380,10 @@ def test_train_without_the_training_sets_says_where_it_looked(built_tiny, tmp_pa
     args, _ = built_tiny
     r = run_cli([*args, "train", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m")])
     assert r.exit_code == 2
-    assert r.stderr.strip() == f"Error: no questions.jsonl in {tmp_path / 'nowhere'}: give the training sets' folder with --data"
+    assert (
+        r.stderr.strip()
+        == f"Error: no questions.jsonl in {tmp_path / 'nowhere'}: give the training sets' folder with --data"
+    )
 
 
 def test_hand_set_models_are_marked_unfitted():
@@ -292,13 +397,30 @@ def test_training_sets_load_questions_and_claims_and_name_a_bad_line(tmp_path):
     from ncmec_qa.learn.mining import load_examples
 
     p = tmp_path / "set.jsonl"
-    p.write_text(json.dumps({"id": "q-1", "question": "How long?", "group": "acts", "answerable": False}) + "\n\n"
-                 + json.dumps({"id": 7, "claim": "It is 90 days.", "label": "supported",
-                               "evidence": [{"file": "a.md", "quote": "90 days"}], "note": "n"}) + "\n")
+    p.write_text(
+        json.dumps({"id": "q-1", "question": "How long?", "group": "acts", "answerable": False})
+        + "\n\n"
+        + json.dumps(
+            {
+                "id": 7,
+                "claim": "It is 90 days.",
+                "label": "supported",
+                "evidence": [{"file": "a.md", "quote": "90 days"}],
+                "note": "n",
+            }
+        )
+        + "\n"
+    )
     q, c = load_examples(p)
     assert (q.id, q.text, q.group, q.answerable, q.label) == ("q-1", "How long?", "acts", False, "")
-    assert (c.id, c.text, c.group, c.label, c.evidence, c.note) == ("7", "It is 90 days.", "dev", "supported",
-                                                                     (Evidence("a.md", "90 days"),), "n")
+    assert (c.id, c.text, c.group, c.label, c.evidence, c.note) == (
+        "7",
+        "It is 90 days.",
+        "dev",
+        "supported",
+        (Evidence("a.md", "90 days"),),
+        "n",
+    )
     p.write_text(p.read_text() + '{"id": "x"}\n')
     with pytest.raises(NcmecQaError, match=r"set.jsonl, line 4: not a question or claim record \('claim'\)$"):
         load_examples(p)

@@ -40,20 +40,23 @@ RECORD = {
 
 
 def full_source() -> Source:
-    return source_from_dict({
-        **RECORD,
-        "url": "https://example.org/handbook",
-        "rights": "CC0",
-        "bytes": 1234,
-        "kind": "secondary",
-        "edition": "second edition",
-        "supersedes": ["widget-handbook-1"],
-        "superseded_by": "the third edition (2025)",
-        "retrieved_from": {"repository": "https://example.org/repo", "commit": "0" * 40, "path": "a/b.md"},
-    })
+    return source_from_dict(
+        {
+            **RECORD,
+            "url": "https://example.org/handbook",
+            "rights": "CC0",
+            "bytes": 1234,
+            "kind": "secondary",
+            "edition": "second edition",
+            "supersedes": ["widget-handbook-1"],
+            "superseded_by": "the third edition (2025)",
+            "retrieved_from": {"repository": "https://example.org/repo", "commit": "0" * 40, "path": "a/b.md"},
+        }
+    )
 
 
 # -- records ------------------------------------------------------------------------------------
+
 
 def test_source_from_dict_defaults():
     s = source_from_dict(dict(RECORD))
@@ -89,9 +92,21 @@ def test_validate_ids():
     assert validate_ids([a, replace(a, id="usc-18-2258a"), replace(a, id="v1.2")]) == []
 
 
-@pytest.mark.parametrize("name,fmt", [("a.md", "markdown"), ("A.MARKDOWN", "markdown"), ("x.htm", "html"),
-                                      ("x.HTML", "html"), ("r.pdf", "pdf"), ("n.txt", "text"),
-                                      ("t.csv", "csv"), ("j.json", "json"), ("d.docx", None), ("noext", None)])
+@pytest.mark.parametrize(
+    "name,fmt",
+    [
+        ("a.md", "markdown"),
+        ("A.MARKDOWN", "markdown"),
+        ("x.htm", "html"),
+        ("x.HTML", "html"),
+        ("r.pdf", "pdf"),
+        ("n.txt", "text"),
+        ("t.csv", "csv"),
+        ("j.json", "json"),
+        ("d.docx", None),
+        ("noext", None),
+    ],
+)
 def test_detect_format(name, fmt):
     assert detect_format(name) == fmt
 
@@ -104,6 +119,7 @@ def test_sha256_file(tmp_path):
 
 
 # -- reading and writing ---------------------------------------------------------------------------
+
 
 def test_round_trip_keeps_every_field(tmp_path):
     # the record full_source supersedes is in the manifest: a reference to no record is refused on reading
@@ -166,8 +182,10 @@ def test_unsupported_format_version(tmp_path):
 
 def test_bad_record_in_file_is_located(tmp_path):
     p = tmp_path / "sources.toml"
-    p.write_text('format_version = 1\n[[source]]\nid = "a"\nfile = "a.txt"\ntitle = "A"\npublisher = "P"\n'
-                 'date = "2024"\nformat = "text"\nsha256 = "00"\n\n[[source]]\ntitle = "no id"\n')
+    p.write_text(
+        'format_version = 1\n[[source]]\nid = "a"\nfile = "a.txt"\ntitle = "A"\npublisher = "P"\n'
+        'date = "2024"\nformat = "text"\nsha256 = "00"\n\n[[source]]\ntitle = "no id"\n'
+    )
     with pytest.raises(ManifestError, match=r"source #2: missing required field 'id'"):
         load_manifest(p)
 
@@ -189,6 +207,7 @@ def test_docs_dir_is_relative_to_the_manifest_and_overridable(tmp_path):
 
 # -- the manifest hash --------------------------------------------------------------------------------
 
+
 def test_manifest_hash_follows_what_the_index_depends_on(tmp_path):
     a = source_from_dict(RECORD)
     b = source_from_dict({**RECORD, "id": "other", "file": "other.txt", "format": "text"})
@@ -196,14 +215,19 @@ def test_manifest_hash_follows_what_the_index_depends_on(tmp_path):
     h = manifest_hash(m)
     assert re.fullmatch(r"[0-9a-f]{64}", h)
     assert manifest_hash(m.with_sources([b, a])) == h  # order does not matter
-    for changed in (replace(a, sha256="cd" * 32), replace(a, file="moved.md"), replace(a, format="text"),
-                    replace(a, id="renamed")):
+    for changed in (
+        replace(a, sha256="cd" * 32),
+        replace(a, file="moved.md"),
+        replace(a, format="text"),
+        replace(a, id="renamed"),
+    ):
         assert manifest_hash(m.with_sources([changed, b])) != h, changed
     assert manifest_hash(m.with_sources([a])) != h  # a removed source
     assert manifest_hash(m.with_sources([a, b, replace(b, id="third")])) != h  # an added one
 
 
 # -- config ---------------------------------------------------------------------------------------------
+
 
 def test_paths_explicit_beats_env_beats_checkout(tmp_path):
     checkout = tmp_path / "checkout"
@@ -217,13 +241,17 @@ def test_paths_explicit_beats_env_beats_checkout(tmp_path):
     assert p.index == checkout.resolve() / "index"
     assert p.docs is None
 
-    env = {"NCMEC_QA_CORPUS": str(tmp_path / "env.toml"), "NCMEC_QA_INDEX": str(tmp_path / "envidx"),
-           "NCMEC_QA_DOCS": str(tmp_path / "envdocs")}
+    env = {
+        "NCMEC_QA_CORPUS": str(tmp_path / "env.toml"),
+        "NCMEC_QA_INDEX": str(tmp_path / "envidx"),
+        "NCMEC_QA_DOCS": str(tmp_path / "envdocs"),
+    }
     p = resolve_paths(env=env, cwd=sub)
     assert (p.manifest, p.index, p.docs) == (tmp_path / "env.toml", tmp_path / "envidx", tmp_path / "envdocs")
 
-    p = resolve_paths(corpus=tmp_path / "arg.toml", index=tmp_path / "argidx", docs=tmp_path / "argdocs",
-                      env=env, cwd=sub)
+    p = resolve_paths(
+        corpus=tmp_path / "arg.toml", index=tmp_path / "argidx", docs=tmp_path / "argdocs", env=env, cwd=sub
+    )
     assert (p.manifest, p.index, p.docs) == (tmp_path / "arg.toml", tmp_path / "argidx", tmp_path / "argdocs")
 
 
@@ -233,6 +261,7 @@ def test_corpus_given_as_a_folder_means_its_sources_toml(tmp_path):
 
 
 # -- the checkout's own manifest --------------------------------------------------------------------------
+
 
 def test_checkout_manifest_is_valid():
     m = load_manifest(REPO_MANIFEST)

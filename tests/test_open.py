@@ -58,8 +58,9 @@ def test_open_print_and_json(cli_args, tiny_corpus):
     pid = _pid(cli_args, "registry keeps every report for ninety days", "tiny-handbook")
     r = run_cli([*cli_args, "open", "--print", pid, "--quote", "A late report is still accepted by the registry."])
     assert r.exit_code == 0, r.output
-    assert r.stdout == ("https://example.org/tiny-handbook#:~:text=A%20late%20report%20is,"
-                        "accepted%20by%20the%20registry.\n")
+    assert r.stdout == (
+        "https://example.org/tiny-handbook#:~:text=A%20late%20report%20is,accepted%20by%20the%20registry.\n"
+    )
     pdf = _pid(cli_args, "registry audit found forty missing widget reports", "tiny-pdf")
     d = json.loads(run_cli([*cli_args, "open", "--print", "--json", pdf]).stdout)
     assert d["how"] in ("page", "file") and d["url"].endswith("#page=1") and d["opened"] is False
@@ -74,7 +75,12 @@ def test_open_calls_the_browser_and_says_so_when_none_starts(cli_args, monkeypat
     seen = []
     monkeypatch.setattr(webbrowser, "open", lambda url: seen.append(url) or True)
     r = run_cli([*cli_args, "open", pid])
-    assert r.exit_code == 0 and r.stdout == "" and seen and seen[0].startswith("https://example.org/tiny-handbook#:~:text=")
+    assert (
+        r.exit_code == 0
+        and r.stdout == ""
+        and seen
+        and seen[0].startswith("https://example.org/tiny-handbook#:~:text=")
+    )
     monkeypatch.setattr(webbrowser, "open", lambda url: False)
     r = run_cli([*cli_args, "open", pid])
     assert r.exit_code == 2

@@ -17,15 +17,21 @@ from ncmec_qa.models import Answer, AnswerSentence, Citation, Passage, Sentence,
 from ncmec_qa.render.render import citation_line
 
 
-@pytest.mark.parametrize("a, b, same", [
-    ("The term provider means an electronic communication service.",
-     "The term  “provider”  means an electronic\ncommunication service.", True),  # spacing, quotes, a line break
-    ("ESPs report interna tional users to the tipline.", "ESPs report international users to the tipline.", True),
-    ("The office received 4,100 filings in 2021.", "The office received 4,200 filings in 2021.", False),  # a figure
-    ("The office received 4,100 filings in 2021.", "The office received 4,100 filings in 2022.", False),  # a year
-    ("Providers must report to the office.", "Providers may report to the office.", False),
-    ("", "", False),
-])
+@pytest.mark.parametrize(
+    "a, b, same",
+    [
+        (
+            "The term provider means an electronic communication service.",
+            "The term  “provider”  means an electronic\ncommunication service.",
+            True,
+        ),  # spacing, quotes, a line break
+        ("ESPs report interna tional users to the tipline.", "ESPs report international users to the tipline.", True),
+        ("The office received 4,100 filings in 2021.", "The office received 4,200 filings in 2021.", False),  # a figure
+        ("The office received 4,100 filings in 2021.", "The office received 4,100 filings in 2022.", False),  # a year
+        ("Providers must report to the office.", "Providers may report to the office.", False),
+        ("", "", False),
+    ],
+)
 def test_same_statement(a, b, same):
     assert same_statement(a, b) is same
 
@@ -54,16 +60,21 @@ def test_a_csv_row_is_quoted_and_cited_from_the_file_s_own_bytes(tmp_path):
     raw = corpus.path("filings-csv").read_bytes()
     for c in a.sources:
         if c.source.id == "filings-csv":
-            assert raw[c.start:c.end].decode() == c.quote  # bytes of the file, not a header spliced on
+            assert raw[c.start : c.end].decode() == c.quote  # bytes of the file, not a header spliced on
             assert "\n" not in c.quote and "year,filings" not in c.quote
             assert c.passage.section.endswith("(columns: year, filings)")
     assert any(c.source.id == "filings-csv" and c.quote == "2022,5300" for c in a.sources)
 
 
 def test_a_question_about_a_year_is_answered_only_from_that_year(tmp_path):
-    docs = {f"filings-{y}": (f"filings-{y}.md", f"# Widget filings\n\nThe Northfield office received {n} widget "
-                                                   f"filings in {y}.\n", "markdown")
-            for y, n in ((2021, "4,100"), (2022, "5,300"), (2023, "6,100"))}
+    docs = {
+        f"filings-{y}": (
+            f"filings-{y}.md",
+            f"# Widget filings\n\nThe Northfield office received {n} widget filings in {y}.\n",
+            "markdown",
+        )
+        for y, n in ((2021, "4,100"), (2022, "5,300"), (2023, "6,100"))
+    }
     corpus, ws = _ws(tmp_path, docs)
     a = ws.ask("How many widget filings did the Northfield office receive in 2022?")
     assert a.answered and [c.source.id for c in a.sources] == ["filings-2022"]
@@ -71,8 +82,10 @@ def test_a_question_about_a_year_is_answered_only_from_that_year(tmp_path):
 
     missing = ws.ask("How many widget filings did the Northfield office receive in 2018?")
     assert not missing.answered and not missing.answer
-    assert ("no passage found gives a figure for Northfield in 2018; the nearest evidence is for 2021, 2022 and 2023"
-            in missing.reason)
+    assert (
+        "no passage found gives a figure for Northfield in 2018; the nearest evidence is for 2021, 2022 and 2023"
+        in missing.reason
+    )
     assert {h.passage.source_id for h in missing.passages[:3]} >= {"filings-2021", "filings-2022", "filings-2023"}
 
     off = AnswerConfig(threshold=0.0, same_year=False)  # the rule is what withholds other years' figures
@@ -86,8 +99,13 @@ FOOTNOTE = "The term widget office means any office that files widget reports wi
 def test_one_statement_in_two_editions_is_quoted_once_with_both_citations(tmp_path):
     docs = {
         "report-2022": ("report-2022.md", f"# Annual report 2022\n\nThe registry grew.\n\n{FOOTNOTE}\n", "markdown"),
-        "report-2023": ("report-2023.md", "# Annual report 2023\n\nThe registry grew again.\n\n"
-                                          + FOOTNOTE.replace("widget reports", "widget\nreports") + "\n", "markdown"),
+        "report-2023": (
+            "report-2023.md",
+            "# Annual report 2023\n\nThe registry grew again.\n\n"
+            + FOOTNOTE.replace("widget reports", "widget\nreports")
+            + "\n",
+            "markdown",
+        ),
     }
     corpus, ws = _ws(tmp_path, docs)
     a = ws.ask("What does the term widget office mean?")
@@ -97,15 +115,17 @@ def test_one_statement_in_two_editions_is_quoted_once_with_both_citations(tmp_pa
     cited = [a.sources[n - 1] for n in first[0].citations]
     assert sorted(c.source.id for c in cited) == ["report-2022", "report-2023"]  # … with both citations
     for c in cited:  # each quote verbatim in its own document
-        assert _doc(corpus, c.source.id)[c.start:c.end] == c.quote
+        assert _doc(corpus, c.source.id)[c.start : c.end] == c.quote
     assert sum("widget office means" in s.text for s in a.answer) == 1
 
 
-TABLE = ("Widget filings by office\n"
-         "                 CY 2021   CY 2022\n"
-         "Northfield Office 4,100 5,300\n"
-         "Redmont Office 470 520\n"
-         "Southgate Office 1,299 1,350\n")
+TABLE = (
+    "Widget filings by office\n"
+    "                 CY 2021   CY 2022\n"
+    "Northfield Office 4,100 5,300\n"
+    "Redmont Office 470 520\n"
+    "Southgate Office 1,299 1,350\n"
+)
 
 
 def test_a_table_line_s_citation_names_what_it_is_read_with(tmp_path):
@@ -116,12 +136,20 @@ def test_a_table_line_s_citation_names_what_it_is_read_with(tmp_path):
     (line,) = [u for u in units if u.text == "Northfield Office 4,100 5,300"]
     assert line.reads_with == "Widget filings by office CY 2021 CY 2022"  # caption and column years, not quoted
     c = Citation(1, src, p, line.start, line.end, line.text, line.reads_with)
-    assert _doc(corpus, "by-office")[c.start:c.end] == c.quote
+    assert _doc(corpus, "by-office")[c.start : c.end] == c.quote
     assert c.to_dict()["reads_with"] == line.reads_with
     assert "read with: Widget filings by office CY 2021 CY 2022. chars" in citation_line(c)
     # the CLI shows it for every table line it quotes
-    r = run_cli([*location_args(corpus, tmp_path / "index"), "ask", "--min-confidence", "0", "--json",
-                 "How many widget filings came from the Northfield office in 2022?"])
+    r = run_cli(
+        [
+            *location_args(corpus, tmp_path / "index"),
+            "ask",
+            "--min-confidence",
+            "0",
+            "--json",
+            "How many widget filings came from the Northfield office in 2022?",
+        ]
+    )
     assert r.exit_code == 0, r.stderr
     for c in json.loads(r.stdout)["sources"]:
         if c["source_id"] == "by-office" and "\n" not in c["quote"]:
@@ -164,12 +192,18 @@ def test_an_api_element_is_one_unit_with_its_description_type_and_children(tmp_p
     corpus, ws = _ws(tmp_path, {"widget-api": ("widget-api.txt", API_DOC, "text")})
     src = ws.manifest.get("widget-api")
     doc = _doc(corpus, "widget-api")
-    units = [u for p in ws.index.all_passages() if p.source_id == "widget-api"
-             for u in passage_units(p, [0.0] * len(p.sentences), src, lambda: doc, 0, UnitConfig())]
+    units = [
+        u
+        for p in ws.index.all_passages()
+        if p.source_id == "widget-api"
+        for u in passage_units(p, [0.0] * len(p.sentences), src, lambda: doc, 0, UnitConfig())
+    ]
     texts = {u.text: u for u in units}
-    entry = ("<ownerName>0|1\n\nThe full name of the widget's owner.\n\ntype string\n\n"
-             "validation max length is 100 characters")
-    assert entry in texts and doc[texts[entry].start:texts[entry].end] == entry  # verbatim, offsets slice the text
+    entry = (
+        "<ownerName>0|1\n\nThe full name of the widget's owner.\n\ntype string\n\n"
+        "validation max length is 100 characters"
+    )
+    assert entry in texts and doc[texts[entry].start : texts[entry].end] == entry  # verbatim, offsets slice the text
     assert "<ownerAddress>0+\n\nA postal address of the widget's owner.\n\ntype <address>" in texts
     # a container element is read with its children, up to the next heading (not <maker>, nor the type <address>)
     container = texts["<widgetOwner>\n\nThe owner of the reported widget."]
@@ -182,10 +216,16 @@ def test_an_api_element_is_one_unit_with_its_description_type_and_children(tmp_p
 
 def test_primary_sources_are_quoted_before_secondary_ones(tmp_path):
     docs = {
-        "commentary": ("commentary.md", "# Commentary\n\nWidget offices must file every widget report within "
-                                        "ten days, commentators say.\n", "markdown"),
-        "the-rule": ("rule.md", "# Rule 7\n\nA widget office shall file each widget report within ten days.\n",
-                     "markdown"),
+        "commentary": (
+            "commentary.md",
+            "# Commentary\n\nWidget offices must file every widget report within ten days, commentators say.\n",
+            "markdown",
+        ),
+        "the-rule": (
+            "rule.md",
+            "# Rule 7\n\nA widget office shall file each widget report within ten days.\n",
+            "markdown",
+        ),
     }
     corpus = write_tiny_corpus(tmp_path, only=["tiny-notes"])
     corpus.add("commentary", *docs["commentary"][:1], docs["commentary"][1].encode(), "markdown", kind="secondary")
@@ -232,22 +272,40 @@ def test_two_editions_that_give_different_figures_are_shown_side_by_side(tmp_pat
     assert {by_n[first].source.id, by_n[second].source.id} == {"report-2022", "report-2023"}
     assert x.figures == (("4,560", "2,772") if by_n[first].source.id == "report-2022" else ("2,772", "4,560"))
     d = a.to_dict()["conflict"]
-    assert d == [{"citations": [first, second], "figures": list(x.figures),
-                  "note": "the sources give different figures for the same statement"}]
-    r = run_cli([*location_args(corpus, tmp_path / "index"), "ask", "--min-confidence", "0",
-                 "How many widget filings did the office receive in 1998?"])
+    assert d == [
+        {
+            "citations": [first, second],
+            "figures": list(x.figures),
+            "note": "the sources give different figures for the same statement",
+        }
+    ]
+    r = run_cli(
+        [
+            *location_args(corpus, tmp_path / "index"),
+            "ask",
+            "--min-confidence",
+            "0",
+            "How many widget filings did the office receive in 1998?",
+        ]
+    )
     assert r.exit_code == 0, r.stderr
-    assert (f"the sources differ: [{first}] says {x.figures[0]} where [{second}] says {x.figures[1]} "
-            "(the same statement otherwise)") in r.stdout
+    assert (
+        f"the sources differ: [{first}] says {x.figures[0]} where [{second}] says {x.figures[1]} "
+        "(the same statement otherwise)"
+    ) in r.stdout
 
 
 def test_the_same_statement_about_two_years_is_no_conflict():
     from ncmec_qa.answer.units import figures_apart
 
-    assert figures_apart("The office received 4,100 filings in 2021.", "The office received 5,300 filings in 2022.") \
-        is None  # a year differs: two years, not two figures for one
-    assert figures_apart("The office received 4,100 filings.", "The office received 5,300 filings.") == \
-        ("4,100", "5,300")
+    assert (
+        figures_apart("The office received 4,100 filings in 2021.", "The office received 5,300 filings in 2022.")
+        is None
+    )  # a year differs: two years, not two figures for one
+    assert figures_apart("The office received 4,100 filings.", "The office received 5,300 filings.") == (
+        "4,100",
+        "5,300",
+    )
     assert figures_apart("The office received 4,100 filings.", "The office filed 5,300 reports.") is None
     assert figures_apart("The office received 4,100 filings.", "The office received 4,100 filings.") is None
 
@@ -256,15 +314,26 @@ def test_footnote_markers_are_not_figures_in_conflict():
     """Two editions number the same sentence's footnote differently: that is no disagreement."""
     from ncmec_qa.answer.units import figures_apart
 
-    assert figures_apart("Operators may attach files to the widget report.3 Files may be images.",
-                         "Operators may attach files to the widget report.4 Files may be images.") is None
-    assert figures_apart("Operators file reports under the statute12 every year.",
-                         "Operators file reports under the statute14 every year.") is None
+    assert (
+        figures_apart(
+            "Operators may attach files to the widget report.3 Files may be images.",
+            "Operators may attach files to the widget report.4 Files may be images.",
+        )
+        is None
+    )
+    assert (
+        figures_apart(
+            "Operators file reports under the statute12 every year.",
+            "Operators file reports under the statute14 every year.",
+        )
+        is None
+    )
     # a figure beside a footnote marker still counts
     assert figures_apart("Operators filed 1,200 reports.3", "Operators filed 1,500 reports.4") == ("1,200", "1,500")
 
 
 # -- what `eval` counts about the answers' shape -------------------------------------------------------------
+
 
 def _answer(question: str, quotes: list[tuple[Source, str, str]]):
     """An answer quoting (source, section, quote) in order, one citation each."""
@@ -281,14 +350,22 @@ def test_eval_counts_primary_first_other_years_and_duplicates():
     notes = Source("notes", "notes.md", "Commentary", "Blog", "2023", "markdown", "0" * 64, kind="secondary")
     table = Source("table", "t.csv", "Filings 2020-2023", "Registry", "2024", "csv", "0" * 64)
     gold = (Evidence("rule.md", "Offices keep reports for 90 days."),)
-    qs = [Question("a", "How long are reports kept?", True, gold), Question("b", "How long is a report kept?", True, gold),
-          Question("c", "How many filings in 2022?", True, (Evidence("t.csv", "2022,5300"),)),
-          Question("d", "How many filings in 2021?", False, ())]
+    qs = [
+        Question("a", "How long are reports kept?", True, gold),
+        Question("b", "How long is a report kept?", True, gold),
+        Question("c", "How many filings in 2022?", True, (Evidence("t.csv", "2022,5300"),)),
+        Question("d", "How many filings in 2021?", False, ()),
+    ]
     answers = {
         "How long are reports kept?": _answer("a", [(rule, "", "Offices keep reports for 90 days.")]),
-        "How long is a report kept?": _answer("b", [(notes, "", "Reports are kept for 90 days, says a blog."),
-                                                    (rule, "", "Offices keep reports for 90 days."),
-                                                    (rule, "", "Offices  keep reports for 90 days.")]),
+        "How long is a report kept?": _answer(
+            "b",
+            [
+                (notes, "", "Reports are kept for 90 days, says a blog."),
+                (rule, "", "Offices keep reports for 90 days."),
+                (rule, "", "Offices  keep reports for 90 days."),
+            ],
+        ),
         "How many filings in 2022?": _answer("c", [(table, "row 3 (columns: year, filings)", "2022,5300")]),
         "How many filings in 2021?": _answer("d", [(table, "row 3 (columns: year, filings)", "2022,5300")]),
     }
@@ -304,10 +381,19 @@ def test_an_answer_quoting_only_secondary_sources_says_so(tmp_path):
     from ncmec_qa.answer.answering import SECONDARY_ONLY
 
     corpus = write_tiny_corpus(tmp_path, only=["tiny-notes"])
-    corpus.add("commentary", "commentary.md", b"# Commentary\n\nWidget offices must file every widget report within "
-                                              b"ten days, commentators say.\n", "markdown", kind="secondary")
-    corpus.add("the-rule", "rule.md", b"# Rule 7\n\nA widget office shall file each widget report within ten days.\n",
-               "markdown")
+    corpus.add(
+        "commentary",
+        "commentary.md",
+        b"# Commentary\n\nWidget offices must file every widget report within ten days, commentators say.\n",
+        "markdown",
+        kind="secondary",
+    )
+    corpus.add(
+        "the-rule",
+        "rule.md",
+        b"# Rule 7\n\nA widget office shall file each widget report within ten days.\n",
+        "markdown",
+    )
     ws = open_workspace(corpus, tmp_path / "index")
     assert not ws.build().failures
     ws.answering = AnswerConfig(threshold=0.0)
@@ -320,7 +406,9 @@ def test_an_answer_quoting_only_secondary_sources_says_so(tmp_path):
         assert SECONDARY_ONLY not in both.warnings
     rule = ws.ask(q, sources={"the-rule"})
     assert rule.answered and SECONDARY_ONLY not in rule.warnings
-    r = run_cli([*location_args(corpus, tmp_path / "index"), "ask", "--min-confidence", "0", "--source", "commentary", q])
+    r = run_cli(
+        [*location_args(corpus, tmp_path / "index"), "ask", "--min-confidence", "0", "--source", "commentary", q]
+    )
     assert r.exit_code == 0 and f"note: {SECONDARY_ONLY}" in " ".join(r.stdout.split())
 
 
@@ -333,9 +421,19 @@ def test_a_row_is_read_by_its_own_year_and_its_columns_not_by_its_title():
 
     q = QueryTerms.of("How many reports were filed in 1998?", lambda ts: {t: 1.0 for t in ts})
     ctx = "Reports per year, 1998-2023\nrow 3 (columns: year, reports)"
-    rows = {y: Passage(f"t:{i}", "t", "t.csv", i, i + 13, text, section="row 3 (columns: year, reports)",
-                       sentences=(Sentence(i, i + 13, text, "row"),))
-            for i, (y, text) in enumerate((("2021", "2021,29397681"), ("1998", "1998,4560")))}
+    rows = {
+        y: Passage(
+            f"t:{i}",
+            "t",
+            "t.csv",
+            i,
+            i + 13,
+            text,
+            section="row 3 (columns: year, reports)",
+            sentences=(Sentence(i, i + 13, text, "row"),),
+        )
+        for i, (y, text) in enumerate((("2021", "2021,29397681"), ("1998", "1998,4560")))
+    }
     feats = {y: passage_features(q, Candidate(1, p, ctx, 0.5, (0.5,), 0.1), 1.0) for y, p in rows.items()}
     assert (feats["1998"]["years_named"], feats["1998"]["other_years"]) == (1.0, 0.0)
     assert (feats["2021"]["years_named"], feats["2021"]["other_years"]) == (0.0, 1.0)

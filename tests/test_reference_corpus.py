@@ -52,6 +52,7 @@ def reference_eval(reference_ws):
 
 # -- (1) the answer contract over all 40 dev questions ---------------------------------------------
 
+
 @pytest.mark.parametrize("qid", [q.id for q in QUESTIONS])
 def test_answer_contract_on_dev_question(reference_ws, cli_answers, qid):
     assert_answer_contract(cli_answers[qid], reference_ws.index, reference_ws.manifest)
@@ -63,6 +64,7 @@ def test_the_dev_set_is_the_expected_one():
 
 
 # -- (2) no network: build from nothing and answer with every socket refused ---------------------------
+
 
 def test_index_build_and_ask_work_without_network(reference_ws, monkeypatch):
     # the session's build ran with every socket refused (see reference_ws): from nothing, nothing reused
@@ -86,6 +88,7 @@ def test_index_build_and_ask_work_without_network(reference_ws, monkeypatch):
 
 
 # -- (3) the manifest matches the reference documents ------------------------------------------------
+
 
 def test_every_manifest_record_matches_its_reference_document():
     m = load_manifest(REPO_MANIFEST)
@@ -127,12 +130,16 @@ def test_gold_quotes_of_json_and_csv_survive_extraction(reference_ws):
     evidence = [(q.id, e.file, e.quote) for q in QUESTIONS for e in q.evidence]
     evidence += [(c["id"], e["file"], e["quote"]) for c in claims for e in c["evidence"]]
     assert len(evidence) > 100
-    missing = [f"{qid}: {file}" for qid, file, quote in evidence
-               if normalize_ws(quote) not in normalize_ws(idx.document_text(by_file[file]))]
+    missing = [
+        f"{qid}: {file}"
+        for qid, file, quote in evidence
+        if normalize_ws(quote) not in normalize_ws(idx.document_text(by_file[file]))
+    ]
     assert not missing, f"gold quotes not in the extracted text: {missing}"
 
 
 # -- (4) the evaluation figures the issue asks for -------------------------------------------------------
+
 
 def test_eval_counts(reference_eval):
     assert (reference_eval.n_answerable, reference_eval.n_unanswerable) == (30, 10)
@@ -142,6 +149,7 @@ def test_eval_counts(reference_eval):
 # the models were fitted on ../shared/train and chosen by its cross-validated figures, so dev is a
 # held-out check here, not what they were tuned on (the previous release's floors were).
 
+
 def test_gold_evidence_in_top_5_for_at_least_24_of_30_and_mrr_at_least_065(reference_eval):
     misses = [r.id for r in reference_eval.results if r.answerable and (r.rank is None or r.rank > 5)]
     assert reference_eval.hits_at["@5"] >= 24, f"gold in top 5 for {reference_eval.hits_at['@5']}/30; misses: {misses}"
@@ -150,7 +158,9 @@ def test_gold_evidence_in_top_5_for_at_least_24_of_30_and_mrr_at_least_065(refer
 
 def test_at_least_7_of_10_unanswerable_abstained(reference_eval):
     wrong = [r.id for r in reference_eval.results if not r.answerable and r.answered]
-    assert reference_eval.abstained_correct >= 7, f"abstained on {reference_eval.abstained_correct}/10; answered: {wrong}"
+    assert reference_eval.abstained_correct >= 7, (
+        f"abstained on {reference_eval.abstained_correct}/10; answered: {wrong}"
+    )
 
 
 def test_at_least_19_of_30_answerable_answered_and_answer_precision_at_least_035(reference_eval):

@@ -13,24 +13,53 @@ from ncmec_qa.models import Answer, AnswerSentence, Citation, Hit, Passage, Sour
 from ncmec_qa.render.render import PlainConsole, answer_markdown, clip, print_answer, print_hits, wrap
 
 LONG_URL = "https://example.org/" + "a-very-long-path-segment/" * 5 + "widget-report-2023.pdf"  # > 80 columns
-SRC = Source(id="rep-2023", file="r.md", title="Widget Registry Annual Report on Reporting Duties and Counts",
-             publisher="Registry of Widgets", date="2024-04-15", format="markdown", sha256="1" * 64, url=LONG_URL)
-QUOTE = ("Every operator shall file a widget report within thirty days of discovery, and a late report is still "
-         "accepted by the registry, which keeps every report for ninety days before it is archived in the "
-         "national widget-tracking repository.")
-PASSAGE = Passage("rep-2023:0-220", "rep-2023", "r.md", 0, len(QUOTE), QUOTE,
-                  section="Widget Reporting Handbook > Section 7 Duties > (b) Contents")
+SRC = Source(
+    id="rep-2023",
+    file="r.md",
+    title="Widget Registry Annual Report on Reporting Duties and Counts",
+    publisher="Registry of Widgets",
+    date="2024-04-15",
+    format="markdown",
+    sha256="1" * 64,
+    url=LONG_URL,
+)
+QUOTE = (
+    "Every operator shall file a widget report within thirty days of discovery, and a late report is still "
+    "accepted by the registry, which keeps every report for ninety days before it is archived in the "
+    "national widget-tracking repository."
+)
+PASSAGE = Passage(
+    "rep-2023:0-220",
+    "rep-2023",
+    "r.md",
+    0,
+    len(QUOTE),
+    QUOTE,
+    section="Widget Reporting Handbook > Section 7 Duties > (b) Contents",
+)
 
 
 def answered() -> Answer:
     c = Citation(1, SRC, PASSAGE, 0, len(QUOTE), QUOTE)
-    return Answer("When?", True, (AnswerSentence(QUOTE, (1,)),), (c,), (Hit(PASSAGE, 0.9),),
-                  warnings=("rep-2023 is a secondary source: every quote here is commentary",))
+    return Answer(
+        "When?",
+        True,
+        (AnswerSentence(QUOTE, (1,)),),
+        (c,),
+        (Hit(PASSAGE, 0.9),),
+        warnings=("rep-2023 is a secondary source: every quote here is commentary",),
+    )
 
 
 def abstained() -> Answer:
-    return Answer("When?", False, (), (), (Hit(PASSAGE, 0.4),),
-                  reason="The corpus does not answer this question; the nearest passages are listed below.")
+    return Answer(
+        "When?",
+        False,
+        (),
+        (),
+        (Hit(PASSAGE, 0.4),),
+        reason="The corpus does not answer this question; the nearest passages are listed below.",
+    )
 
 
 def rich_console(width: int):
@@ -69,8 +98,9 @@ def test_a_pipe_wraps_at_columns_and_not_without_it(monkeypatch, width):
     lines = buf.getvalue().splitlines()
     assert len(lines) > 2 and all(len(x) <= width for x in lines)
     assert all(x.startswith("   ") for x in lines[1:])  # continuation lines are indented
-    assert _words(" ".join(lines)) == _words(f"1. {PASSAGE.passage_id}  Section 7 Duties > (b) Contents  "
-                                             f"score 0.5000 {QUOTE}")
+    assert _words(" ".join(lines)) == _words(
+        f"1. {PASSAGE.passage_id}  Section 7 Duties > (b) Contents  score 0.5000 {QUOTE}"
+    )
     monkeypatch.delenv("COLUMNS")
     buf = io.StringIO()
     print_hits(PlainConsole(file=buf), [Hit(PASSAGE, 0.5)])

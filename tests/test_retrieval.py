@@ -19,14 +19,19 @@ def test_years_in_names_each_year_once_in_order():
     assert years_in("no years here, only 52,592 and § 2258A") == []
 
 
-@pytest.mark.parametrize("question, parts", [
-    ("How long must records be kept, and can that period be extended?",
-     ["How long must records be kept", "can that period be extended?"]),
-    ("What does the office file; when is it due?", ["What does the office file", "when is it due?"]),
-    ("What fines apply for a first offence versus repeat offences?", None),
-    ("Which registries, and which offices, file reports?", None),  # "and which" inside one question
-    ("Does the law require scanning, or only reporting what is found?", None),
-])
+@pytest.mark.parametrize(
+    "question, parts",
+    [
+        (
+            "How long must records be kept, and can that period be extended?",
+            ["How long must records be kept", "can that period be extended?"],
+        ),
+        ("What does the office file; when is it due?", ["What does the office file", "when is it due?"]),
+        ("What fines apply for a first offence versus repeat offences?", None),
+        ("Which registries, and which offices, file reports?", None),  # "and which" inside one question
+        ("Does the law require scanning, or only reporting what is found?", None),
+    ],
+)
 def test_question_parts(question, parts):
     assert question_parts(question) == (parts or [question])
 
@@ -47,8 +52,14 @@ def test_interleave_takes_turns_and_keeps_the_first_occurrence():
 
 
 YEARLY = {
-    "filings-2021": ("filings-2021.md", "# Widget filings\n\nThe office received 4,100 widget filings from the north region in 2021.\n"),
-    "filings-2022": ("filings-2022.md", "# Widget filings\n\nThe office received 5,300 widget filings from the north region in 2022.\n"),
+    "filings-2021": (
+        "filings-2021.md",
+        "# Widget filings\n\nThe office received 4,100 widget filings from the north region in 2021.\n",
+    ),
+    "filings-2022": (
+        "filings-2022.md",
+        "# Widget filings\n\nThe office received 5,300 widget filings from the north region in 2022.\n",
+    ),
 }
 
 
@@ -102,16 +113,28 @@ def test_coverage_counts_the_words_of_the_title(yearly_ws):
     without2 = _scores(ws, RetrievalConfig(ranker="rules", coverage_context=False, w_year=0), q)
     assert with_ctx == pytest.approx(without)  # no passage's title has the words yet
     gain = with_ctx2["filings-2021"] - without2["filings-2021"]
-    assert gain == pytest.approx(RetrievalConfig(ranker="rules").w_coverage)  # both query words are in the title: full coverage
+    assert gain == pytest.approx(
+        RetrievalConfig(ranker="rules").w_coverage
+    )  # both query words are in the title: full coverage
     assert with_ctx2["filings-2022"] == pytest.approx(without2["filings-2022"])
 
 
 def test_split_parts_searches_each_part_and_interleaves(yearly_ws):
     q = "How many widget filings came in 2021, and how many in 2022?"
-    r = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig(ranker="rules", split_parts=True, part_min_score=float("-inf")))
-    whole = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig(ranker="rules"))._search(q, 10, None, None)
-    part1 = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig(ranker="rules"))._search(question_parts(q)[0], 10, None, None)
-    part2 = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig(ranker="rules"))._search(question_parts(q)[1], 10, None, None)
+    r = Retriever(
+        yearly_ws.index,
+        yearly_ws.embed_query,
+        RetrievalConfig(ranker="rules", split_parts=True, part_min_score=float("-inf")),
+    )
+    whole = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig(ranker="rules"))._search(
+        q, 10, None, None
+    )
+    part1 = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig(ranker="rules"))._search(
+        question_parts(q)[0], 10, None, None
+    )
+    part2 = Retriever(yearly_ws.index, yearly_ws.embed_query, RetrievalConfig(ranker="rules"))._search(
+        question_parts(q)[1], 10, None, None
+    )
     got = r.search(q, k=10)
     assert [h.passage.passage_id for h in got] == [h.passage.passage_id for h in interleave([whole, part1, part2], 10)]
     assert got[0].passage.passage_id == whole[0].passage.passage_id
@@ -119,14 +142,18 @@ def test_split_parts_searches_each_part_and_interleaves(yearly_ws):
 
 # -- answers to "how many" must state an amount -------------------------------------------------
 
-@pytest.mark.parametrize("text, expected", [
-    ("CY 2021 CY 2022 CY 2023", False),
-    ("See 18 U.S.C. § 2258A(b)(4).", False),
-    ("The office received 5,300 filings in 2022.", True),
-    ("within 90 days", True),
-    ("North region  8,923,738", True),
-    ("Filings by region", False),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("CY 2021 CY 2022 CY 2023", False),
+        ("See 18 U.S.C. § 2258A(b)(4).", False),
+        ("The office received 5,300 filings in 2022.", True),
+        ("within 90 days", True),
+        ("North region  8,923,738", True),
+        ("Filings by region", False),
+    ],
+)
 def test_has_figure(text, expected):
     assert has_figure(text) is expected
 
@@ -150,18 +177,40 @@ NO_FIGURE = "the question asks for a number and no retrieved sentence gives one"
 OTHER_THING = "the question asks for a number and no sentence that gives one shares a word with it, years aside"
 
 
-@pytest.mark.parametrize("question, sentence, cfg, reason", [
-    # years are not an amount
-    ("How many widget filings were tagged as urgent in 2022?",
-     "The chart below shows widget filings received in CY 2021 and CY 2022.", AnswerConfig(selection="rules"), NO_FIGURE),
-    ("How many widget filings were received in 2022?", FILED, AnswerConfig(selection="rules"), None),
-    # an amount of something else: the sentence shares no word with the question but its year
-    ("How many gadget recalls were issued in 2022?", FILED, AnswerConfig(selection="rules"), OTHER_THING),
-    ("How many gadget recalls and widget filings were there in 2022?", FILED, AnswerConfig(selection="rules"), None),  # one word will do
-    ("How many gadget recalls were issued in 2022?", "Gadget recalls were listed in 2022.", AnswerConfig(selection="rules"), NO_FIGURE),
-    # the word rule is an option of its own (the quality bench has a row without it)
-    ("How many gadget recalls were issued in 2022?", FILED, AnswerConfig(selection="rules", quantity_words=False), None),
-])
+@pytest.mark.parametrize(
+    "question, sentence, cfg, reason",
+    [
+        # years are not an amount
+        (
+            "How many widget filings were tagged as urgent in 2022?",
+            "The chart below shows widget filings received in CY 2021 and CY 2022.",
+            AnswerConfig(selection="rules"),
+            NO_FIGURE,
+        ),
+        ("How many widget filings were received in 2022?", FILED, AnswerConfig(selection="rules"), None),
+        # an amount of something else: the sentence shares no word with the question but its year
+        ("How many gadget recalls were issued in 2022?", FILED, AnswerConfig(selection="rules"), OTHER_THING),
+        (
+            "How many gadget recalls and widget filings were there in 2022?",
+            FILED,
+            AnswerConfig(selection="rules"),
+            None,
+        ),  # one word will do
+        (
+            "How many gadget recalls were issued in 2022?",
+            "Gadget recalls were listed in 2022.",
+            AnswerConfig(selection="rules"),
+            NO_FIGURE,
+        ),
+        # the word rule is an option of its own (the quality bench has a row without it)
+        (
+            "How many gadget recalls were issued in 2022?",
+            FILED,
+            AnswerConfig(selection="rules", quantity_words=False),
+            None,
+        ),
+    ],
+)
 def test_a_how_many_question_needs_an_amount_of_what_it_asks_about(question, sentence, cfg, reason):
     a = _answer(question, [sentence], cfg)
     if reason is None:
@@ -187,15 +236,25 @@ def test_a_table_row_that_names_what_the_question_names_is_the_answer():
     src = Source("doc", "doc.pdf", "Widget filings by office, 2022", "A publisher", "2024", "pdf", "0" * 64)
     own = np.array([0.70, 0.20, 0.25, 0.22])  # the caption alone reads closest to the question
     hit = Hit(p, 2.0, cosine=0.65, reranked=True)
-    a = answer_question("How many widget filings came from the Northfield office?", [hit], {"doc": src},
-                        lambda _p: own, AnswerConfig(selection="rules"))
+    a = answer_question(
+        "How many widget filings came from the Northfield office?",
+        [hit],
+        {"doc": src},
+        lambda _p: own,
+        AnswerConfig(selection="rules"),
+    )
     assert a.answered, a.reason
     assert [s.text for s in a.answer] == ["Northfield Office 52,592"]
     c = a.sources[0]
     assert (c.start, c.end) == (text.index("Northfield"), text.index("52,592") + 6)
     # without a passage cosine the row keeps its own (low) cosine and the answer is withheld
-    b = answer_question("How many widget filings came from the Northfield office?", [replace(hit, cosine=None)],
-                        {"doc": src}, lambda _p: own, AnswerConfig(selection="rules"))
+    b = answer_question(
+        "How many widget filings came from the Northfield office?",
+        [replace(hit, cosine=None)],
+        {"doc": src},
+        lambda _p: own,
+        AnswerConfig(selection="rules"),
+    )
     assert not b.answered
 
 
@@ -218,33 +277,47 @@ def test_a_part_whose_passages_score_below_the_floor_adds_nothing(yearly_ws):
 
 # -- how-many questions: tables first, and the row that names the question's name -----------------
 
-@pytest.mark.parametrize("question, names", [
-    ("According to NCMEC's company-by-company figures, how many reports came from Reddit in 2022?",
-     {"ncmec", "reddit"}),
-    ("How many reports were associated with India? Which Region led?", {"india", "region"}),  # not "which"
-    ("how many widget filings came in 2022?", set()),
-])
+
+@pytest.mark.parametrize(
+    "question, names",
+    [
+        (
+            "According to NCMEC's company-by-company figures, how many reports came from Reddit in 2022?",
+            {"ncmec", "reddit"},
+        ),
+        ("How many reports were associated with India? Which Region led?", {"india", "region"}),  # not "which"
+        ("how many widget filings came in 2022?", set()),
+    ],
+)
 def test_named_terms_are_the_words_capitalised_mid_sentence(question, names):
     assert named_terms(question) == names
 
 
-@pytest.mark.parametrize("question, expected", [
-    ("How many widget filings came in 2022?", True),
-    ("In 2022, how many filings were flagged?", True),
-    ("What share of all reports does one office file?", True),
-    ("Which office files the most reports?", False),
-    ("Filings rose from 4,100 in 2021 to 5,300 in 2022.", False),  # a claim, not a question for an amount
-])
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("How many widget filings came in 2022?", True),
+        ("In 2022, how many filings were flagged?", True),
+        ("What share of all reports does one office file?", True),
+        ("Which office files the most reports?", False),
+        ("Filings rose from 4,100 in 2021 to 5,300 in 2022.", False),  # a claim, not a question for an amount
+    ],
+)
 def test_asks_quantity(question, expected):
     assert asks_quantity(question) is expected
 
 
 TABLES = {
     # a table printed as text: three lines that end in figures become "line" units
-    "by-office": ("by-office.txt", "Widget filings by office\nNorthfield Office 52,592\nRedmont Office 470\n"
-                                   "Southgate Office 1,299\n"),
+    "by-office": (
+        "by-office.txt",
+        "Widget filings by office\nNorthfield Office 52,592\nRedmont Office 470\nSouthgate Office 1,299\n",
+    ),
     "prose-count": ("prose-count.md", "# Widget filings\n\nThe offices together received 54,361 widget filings.\n"),
-    "prose-only": ("prose-only.md", "# Widget filings\n\nWidget filings are counted by the office that received them.\n"),
+    "prose-only": (
+        "prose-only.md",
+        "# Widget filings\n\nWidget filings are counted by the office that received them.\n",
+    ),
 }
 
 
@@ -290,7 +363,9 @@ def test_every_reranked_hit_carries_its_passage_cosine(yearly_ws, monkeypatch):
     monkeypatch.setattr(ws.index, "dense_search", lambda qv, k: [(notes, 0.5)])  # the dense side finds the notes alone
     q = "widget filings north region 2021"
     qv = ws.embed_query(q)
-    hits = Retriever(ws.index, ws.embed_query, RetrievalConfig(ranker="rules", split_parts=False)).search(q, k=10, qv=qv)
+    hits = Retriever(ws.index, ws.embed_query, RetrievalConfig(ranker="rules", split_parts=False)).search(
+        q, k=10, qv=qv
+    )
     assert {h.passage.source_id for h in hits} == {"tiny-notes", "filings-2021", "filings-2022"}
     assert all(h.reranked for h in hits)
     for h in hits:

@@ -25,6 +25,7 @@ def sha(data: bytes) -> str:
 
 # --- from a mirror folder -------------------------------------------------------------------
 
+
 def test_sync_from_mirror_reproduces_every_file(tmp_path):
     manifest = load_manifest(MANIFEST)
     mirror = manifest.docs_dir()
@@ -47,8 +48,7 @@ def test_sync_from_mirror_reproduces_every_file(tmp_path):
 
 
 def test_mirror_missing_and_no_url(tmp_path):
-    src = Source(id="x", file="sub/x.txt", title="X", publisher="P", date="2024", format="text",
-                 sha256=sha(b"x"))
+    src = Source(id="x", file="sub/x.txt", title="X", publisher="P", date="2024", format="text", sha256=sha(b"x"))
     m = Manifest(path=tmp_path / "sources.toml", sources=(src,))
     r = sync_corpus(m, tmp_path / "docs", mirror=tmp_path / "empty").results[0]
     assert r.status == "missing" and "sub/x.txt" in r.reason
@@ -57,6 +57,7 @@ def test_mirror_missing_and_no_url(tmp_path):
 
 
 # --- over HTTP -----------------------------------------------------------------------------
+
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
     """Serves a folder; records User-Agents; under /nolen/ it sends no Content-Length."""
@@ -101,8 +102,17 @@ FILES = {"a.txt": b"alpha document\n", "b.txt": b"bravo document\n" * 10, "c.txt
 
 def _manifest(tmp_path, base, files=FILES, prefix=""):
     sources = tuple(
-        Source(id=name.split(".")[0], file=f"docs/{name}", title=name, publisher="test", date="2024",
-               format="text", sha256=sha(data), bytes=len(data), url=f"{base}{prefix}/{name}")
+        Source(
+            id=name.split(".")[0],
+            file=f"docs/{name}",
+            title=name,
+            publisher="test",
+            date="2024",
+            format="text",
+            sha256=sha(data),
+            bytes=len(data),
+            url=f"{base}{prefix}/{name}",
+        )
         for name, data in files.items()
     )
     return Manifest(path=tmp_path / "sources.toml", sources=sources)

@@ -271,7 +271,9 @@ def test_cli_verify_file_report_formats(cli_built, tmp_path):
     )
     r = run_cli([*cli_built, "verify", "--file", str(art), "--json"])
     assert r.exit_code == 1
-    *items, summary = [d for d in map(json.loads, r.stdout.splitlines()) if d["type"] != "skipped"]  # JSON Lines, the summary last
+    *items, summary = [
+        d for d in map(json.loads, r.stdout.splitlines()) if d["type"] != "skipped"
+    ]  # JSON Lines, the summary last
     assert [d["verdict"] for d in items] == [CONTRADICTED, SUPPORTED]
     assert summary["type"] == "summary" and summary["checked"] == 2 and summary["exit_status"] == 1
     r = run_cli([*cli_built, "verify", "--file", str(art), "--markdown", "--exclude-source", "tiny-pdf"])
@@ -486,14 +488,20 @@ def test_a_chunked_table_gives_line_units_with_caption_and_years_and_one_table_u
     from ncmec_qa.ingest.chunking import ChunkConfig, chunk_document
     from ncmec_qa.models import Block, Document, Source
 
-    text = ("The office counts widget reports every year.\n"
-            "Widget Reports by Route\nCY 2021 CY 2022 CY 2023\n"
-            "Mail 1,204 2,400 3,100\nCourier 511 620 702\nTotal 1,715 3,020 3,802\n")
+    text = (
+        "The office counts widget reports every year.\n"
+        "Widget Reports by Route\nCY 2021 CY 2022 CY 2023\n"
+        "Mail 1,204 2,400 3,100\nCourier 511 620 702\nTotal 1,715 3,020 3,802\n"
+    )
     doc = Document("w", "w.pdf", text, (Block(0, len(text), page=2),), "pdf")
     (p,) = chunk_document(doc, ChunkConfig())
     assert [(s.kind, s.text) for s in p.sentences][1:] == [
-        ("text", "Widget Reports by Route"), ("line", "CY 2021 CY 2022 CY 2023"), ("line", "Mail 1,204 2,400 3,100"),
-        ("line", "Courier 511 620 702"), ("line", "Total 1,715 3,020 3,802")]
+        ("text", "Widget Reports by Route"),
+        ("line", "CY 2021 CY 2022 CY 2023"),
+        ("line", "Mail 1,204 2,400 3,100"),
+        ("line", "Courier 511 620 702"),
+        ("line", "Total 1,715 3,020 3,802"),
+    ]
     src = Source("w", "w.pdf", "Widget annual report", "Widget office", "2024", "pdf", "0" * 64)
     units = passage_units(p, [0.1] * len(p.sentences), src, lambda: text, 0, UnitConfig(), passage_cosine=0.7)
     assert not [u for u in units if u.text == "CY 2021 CY 2022 CY 2023"]  # the years head the rows
@@ -502,9 +510,9 @@ def test_a_chunked_table_gives_line_units_with_caption_and_years_and_one_table_u
     for u in lines.values():
         assert u.context.endswith("\nWidget Reports by Route CY 2021 CY 2022 CY 2023"), u.context
         assert u.cosine == 0.7  # the passage's cosine, not the bare line's
-        assert text[u.start:u.end] == u.text
+        assert text[u.start : u.end] == u.text
     (table,) = [u for u in units if u.ref == "table" and "Mail" in u.text]
-    assert table.text == text[text.index("Widget Reports"):text.rindex("3,802") + 5]
+    assert table.text == text[text.index("Widget Reports") : text.rindex("3,802") + 5]
     a = assess("In 2022 there were 2,400 widget reports by mail.", [lines["Mail 1,204 2,400 3,100"]], STATS)
     assert a.verdict == SUPPORTED, a.reason
     a = assess("In 2021 there were 2,400 widget reports by mail.", [lines["Mail 1,204 2,400 3,100"]], STATS)
@@ -527,5 +535,7 @@ def test_a_table_line_whose_passage_lacks_the_caption_takes_it_from_the_document
     src = Source("w", "w.pdf", "Widget annual report", "Widget office", "2024", "pdf", "0" * 64)
     units = passage_units(last, [0.1] * len(last.sentences), src, lambda: text, 0, UnitConfig(), passage_cosine=0.6)
     lines = [u for u in units if u.ref == "line"]
-    assert lines and all(u.context.endswith("\nWidget Reports by Route CY 2022 CY 2023") for u in lines), lines[0].context
-    assert text[lines[-1].start:lines[-1].end] == rows[-1]
+    assert lines and all(u.context.endswith("\nWidget Reports by Route CY 2022 CY 2023") for u in lines), lines[
+        0
+    ].context
+    assert text[lines[-1].start : lines[-1].end] == rows[-1]

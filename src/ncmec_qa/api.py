@@ -11,8 +11,9 @@ from .workspace import Workspace
 __all__ = ["ask", "cite", "verify_article"]
 
 
-def ask(ws: Workspace, question: str, k: int = 10, sources: set[str] | None = None,
-        exclude: set[str] | None = None) -> Answer:
+def ask(
+    ws: Workspace, question: str, k: int = 10, sources: set[str] | None = None, exclude: set[str] | None = None
+) -> Answer:
     """Answer `question` with verbatim sentences of the corpus and their citations, or abstain with the reason
     (as `ncmec-qa ask`). `k` passages are read; `sources` keeps to, `exclude` leaves out, those source ids.
 

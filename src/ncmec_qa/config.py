@@ -26,12 +26,23 @@ KEYS = ("corpus", "docs", "index", "model")
 ENV_OF = {"corpus": ENV_CORPUS, "docs": ENV_DOCS, "index": ENV_INDEX, "model": ENV_MODEL}
 OPTION_OF = {"corpus": "--corpus", "docs": "--docs", "index": "--index", "model": "index build --model"}
 PATH_KEYS = frozenset({"corpus", "docs", "index"})
-DESCRIBE = {"corpus": "the manifest (sources.toml)", "docs": "the documents folder",
-            "index": "the index folder", "model": "the embedding model for builds"}
+DESCRIBE = {
+    "corpus": "the manifest (sources.toml)",
+    "docs": "the documents folder",
+    "index": "the index folder",
+    "model": "the embedding model for builds",
+}
 
 # where a setting came from (`ncmec-qa config` prints it; `--json` carries it as `origin`)
 OPTION, ENVIRONMENT, CONFIG_FILE, CHECKOUT, DATA_DIR, MANIFEST, DEFAULT = (
-    "option", "environment", "config file", "checkout", "user data folder", "manifest", "default")
+    "option",
+    "environment",
+    "config file",
+    "checkout",
+    "user data folder",
+    "manifest",
+    "default",
+)
 
 
 class ConfigError(NcmecQaError):
@@ -76,13 +87,17 @@ def read_config(path: Path) -> dict[str, str]:
         raise ConfigError(f"{path}: cannot read the config file: {e.strerror or e}") from e
     unknown = sorted(set(data) - set(KEYS))
     if unknown:
-        raise ConfigError(f"{path}: unknown setting{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}"
-                          f" (known: {', '.join(KEYS)}); remove it from the file")
+        raise ConfigError(
+            f"{path}: unknown setting{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}"
+            f" (known: {', '.join(KEYS)}); remove it from the file"
+        )
     out = {}
     for key, value in data.items():
         if not isinstance(value, str) or not value.strip():
-            raise ConfigError(f"{path}: {key} must be a non-empty string, not {value!r}; "
-                              f"set it with `ncmec-qa config set {key} VALUE`")
+            raise ConfigError(
+                f"{path}: {key} must be a non-empty string, not {value!r}; "
+                f"set it with `ncmec-qa config set {key} VALUE`"
+            )
         if key in PATH_KEYS or (key == "model" and value.startswith(("~", ".", "/"))):
             value = str(path.parent / Path(value).expanduser())
         out[key] = value
@@ -127,8 +142,9 @@ def write_setting(path: Path, key: str, value: str | None) -> bool:
         tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
         os.replace(tmp, path)
     except OSError as e:
-        raise ConfigError(f"{path}: cannot write the config file: {e.strerror or e} "
-                          f"(set {ENV_CONFIG} to a file you can write)") from e
+        raise ConfigError(
+            f"{path}: cannot write the config file: {e.strerror or e} (set {ENV_CONFIG} to a file you can write)"
+        ) from e
     return True
 
 
@@ -140,8 +156,13 @@ class Setting:
     detail: str = ""  # the option, variable, file or folder that decided it
 
     def to_dict(self) -> dict[str, str | None]:
-        return {"value": self.value, "origin": self.origin, "detail": self.detail,
-                "option": OPTION_OF[self.key], "env": ENV_OF[self.key]}
+        return {
+            "value": self.value,
+            "origin": self.origin,
+            "detail": self.detail,
+            "option": OPTION_OF[self.key],
+            "env": ENV_OF[self.key],
+        }
 
 
 @dataclass(frozen=True)
@@ -166,18 +187,25 @@ class Paths:
         """What to do when there is no index: build it, after naming a manifest when there is none either."""
         if self.manifest.is_file():
             return f"no index at {self.index}: run `ncmec-qa index build` first"
-        return (f"no index at {self.index} and no manifest at {self.manifest}: {SET_CORPUS_HINT}, "
-                "then run `ncmec-qa index build`")
+        return (
+            f"no index at {self.index} and no manifest at {self.manifest}: {SET_CORPUS_HINT}, "
+            "then run `ncmec-qa index build`"
+        )
 
     def missing_manifest(self) -> str:
         why = {CHECKOUT: "the checkout's", DATA_DIR: "not in a checkout, and none configured"}.get(
-            self.origin("corpus"), f"from the {self.origin('corpus')}")
-        return (f"manifest not found: {self.manifest} ({why}); {SET_CORPUS_HINT}, then `ncmec-qa index build` "
-                f"builds the index at {self.index}")
+            self.origin("corpus"), f"from the {self.origin('corpus')}"
+        )
+        return (
+            f"manifest not found: {self.manifest} ({why}); {SET_CORPUS_HINT}, then `ncmec-qa index build` "
+            f"builds the index at {self.index}"
+        )
 
 
-SET_CORPUS_HINT = (f"set the manifest with `ncmec-qa config set corpus PATH` or {ENV_CORPUS} "
-                   "(`ncmec-qa config` shows where everything is)")
+SET_CORPUS_HINT = (
+    f"set the manifest with `ncmec-qa config set corpus PATH` or {ENV_CORPUS} "
+    "(`ncmec-qa config` shows where everything is)"
+)
 
 
 def _pick(key: str, option, env: dict[str, str], filed: dict[str, str], cfg: Path) -> Setting | None:
@@ -206,18 +234,28 @@ def resolve_paths(
     home = data_dir() if checkout is None else None
 
     corpus_s = _pick("corpus", corpus, env, filed, cfg) or (
-        Setting("corpus", str(checkout / MANIFEST_RELPATH), CHECKOUT, str(checkout)) if checkout else
-        Setting("corpus", str(home / MANIFEST_RELPATH), DATA_DIR, str(home)))
+        Setting("corpus", str(checkout / MANIFEST_RELPATH), CHECKOUT, str(checkout))
+        if checkout
+        else Setting("corpus", str(home / MANIFEST_RELPATH), DATA_DIR, str(home))
+    )
     manifest = Path(corpus_s.value).expanduser()
     if manifest.is_dir():
         manifest = manifest / "sources.toml"
     index_s = _pick("index", index, env, filed, cfg) or (
-        Setting("index", str(checkout / "index"), CHECKOUT, str(checkout)) if checkout else
-        Setting("index", str(home / "index"), DATA_DIR, str(home)))
+        Setting("index", str(checkout / "index"), CHECKOUT, str(checkout))
+        if checkout
+        else Setting("index", str(home / "index"), DATA_DIR, str(home))
+    )
     docs_s = _pick("docs", docs, env, filed, cfg) or Setting("docs", None, MANIFEST, str(manifest))
     model_s = _pick("model", model, env, filed, cfg) or Setting("model", None, DEFAULT, "the bundled all-MiniLM-L6-v2")
     default_docs = home / "documents" if home is not None and corpus_s.origin == DATA_DIR else None
-    return Paths(manifest=manifest, index=Path(index_s.value).expanduser(),
-                 docs=Path(docs_s.value).expanduser() if docs_s.value else None, model=model_s.value,
-                 default_docs=default_docs, settings=(corpus_s, docs_s, index_s, model_s), config_file=cfg,
-                 checkout=checkout)
+    return Paths(
+        manifest=manifest,
+        index=Path(index_s.value).expanduser(),
+        docs=Path(docs_s.value).expanduser() if docs_s.value else None,
+        model=model_s.value,
+        default_docs=default_docs,
+        settings=(corpus_s, docs_s, index_s, model_s),
+        config_file=cfg,
+        checkout=checkout,
+    )

@@ -86,9 +86,12 @@ def evidence_of(r: dict[str, Any]) -> tuple[Evidence, ...]:
 
 
 def load_questions(path: Path) -> list[Question]:
-    return load_jsonl(path, lambda r: Question(r["id"], r["question"], bool(r.get("answerable", True)), evidence_of(r),
-                                               r.get("kind", "")),
-                      "a question record", "id, question, answerable, evidence")
+    return load_jsonl(
+        path,
+        lambda r: Question(r["id"], r["question"], bool(r.get("answerable", True)), evidence_of(r), r.get("kind", "")),
+        "a question record",
+        "id, question, answerable, evidence",
+    )
 
 
 def is_gold(p: Passage, evidence: Sequence[Evidence]) -> bool:
@@ -110,8 +113,11 @@ def ndcg_at(hits: Sequence[Hit], evidence: Sequence[Evidence], k: int = 10) -> f
     gains = []
     for h in hits[:k]:
         text = squash_ws(h.passage.text)
-        new = {e.quote for e in evidence if e.quote not in credited and e.file == h.passage.file
-               and squash_ws(e.quote) in text}
+        new = {
+            e.quote
+            for e in evidence
+            if e.quote not in credited and e.file == h.passage.file and squash_ws(e.quote) in text
+        }
         credited |= new
         gains.append(1.0 if new else 0.0)
     dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains))

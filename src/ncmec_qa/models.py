@@ -161,8 +161,11 @@ class Conflict:
     figures: tuple[str, str]  # what each states where the other states something else
 
     def to_dict(self) -> dict[str, Any]:
-        return {"citations": list(self.citations), "figures": list(self.figures),
-                "note": "the sources give different figures for the same statement"}
+        return {
+            "citations": list(self.citations),
+            "figures": list(self.figures),
+            "note": "the sources give different figures for the same statement",
+        }
 
 
 @dataclass(frozen=True)

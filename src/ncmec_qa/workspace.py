@@ -58,18 +58,33 @@ class Workspace:
         return self.manifest.docs_dir(self.paths.docs or fallback)
 
     # -- index -------------------------------------------------------------------------------
-    def build(self, full: bool = False, log: Callable[[str], None] = lambda m: None,
-              progress_factory=None, embedder: Embedder | None = None, vector_params=None,
-              limits=None) -> "BuildReport":
+    def build(
+        self,
+        full: bool = False,
+        log: Callable[[str], None] = lambda m: None,
+        progress_factory=None,
+        embedder: Embedder | None = None,
+        vector_params=None,
+        limits=None,
+    ) -> "BuildReport":
         from .index.buildlock import build_lock
         from .index.indexer import build_index
         from .ingest.guard import Limits
 
         embedder = embedder or make_embedder(self.model or self.paths.model)
         with build_lock(self.paths.index, log=log):  # a second build waits for this one, then reuses its work
-            report = build_index(self.manifest, self.docs_dir, self.paths.index, embedder, self.chunking,
-                                 full=full, log=log, progress_factory=progress_factory, vector_params=vector_params,
-                                 limits=limits or Limits())
+            report = build_index(
+                self.manifest,
+                self.docs_dir,
+                self.paths.index,
+                embedder,
+                self.chunking,
+                full=full,
+                log=log,
+                progress_factory=progress_factory,
+                vector_params=vector_params,
+                limits=limits or Limits(),
+            )
         self._forget_index()
         return report
 
@@ -120,11 +135,15 @@ class Workspace:
         """One line saying why the index does not match the manifest or model, or None."""
         meta = self.index.meta
         if self.model and meta.get("model") != self.model:
-            return (f"index was built with model {meta.get('model')!r}, not {self.model!r}: "
-                    "run `ncmec-qa index build` to rebuild it with this model")
+            return (
+                f"index was built with model {meta.get('model')!r}, not {self.model!r}: "
+                "run `ncmec-qa index build` to rebuild it with this model"
+            )
         if meta.get("manifest_hash") != manifest_hash(self.manifest):
-            return (f"index is stale: built from another version of {self.paths.manifest} "
-                    f"({meta.get('built_at')}); run `ncmec-qa index build` to update it")
+            return (
+                f"index is stale: built from another version of {self.paths.manifest} "
+                f"({meta.get('built_at')}); run `ncmec-qa index build` to update it"
+            )
         return None
 
     def check_fresh(self) -> None:
@@ -143,8 +162,10 @@ class Workspace:
             if fast is not None:
                 return fast
             if not str(self.index.meta.get("model", "")).startswith("fake:"):
-                self.notes.append("no usable ONNX query encoder in the index; loading sentence-transformers "
-                                  "(slower; `ncmec-qa index build` exports one)")
+                self.notes.append(
+                    "no usable ONNX query encoder in the index; loading sentence-transformers "
+                    "(slower; `ncmec-qa index build` exports one)"
+                )
         return make_embedder(self.index.meta.get("model"))
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -171,23 +192,33 @@ class Workspace:
         """A retriever for the first stage only (candidates), which needs no learned model."""
         from dataclasses import replace
 
-        return Retriever(self.index, self.embed_query, replace(self.retrieval, ranker="rules"), None,
-                         self.secondary_sources)
+        return Retriever(
+            self.index, self.embed_query, replace(self.retrieval, ranker="rules"), None, self.secondary_sources
+        )
 
-    def search(self, query: str, k: int = 10, sources: set[str] | None = None,
-               exclude: set[str] | None = None) -> list[Hit]:
+    def search(
+        self, query: str, k: int = 10, sources: set[str] | None = None, exclude: set[str] | None = None
+    ) -> list[Hit]:
         self.refresh()
         return self.retriever.search(query, k=k, sources=sources, exclude=exclude)
 
-    def ask(self, question: str, k: int = 10, sources: set[str] | None = None,
-            exclude: set[str] | None = None) -> Answer:
+    def ask(
+        self, question: str, k: int = 10, sources: set[str] | None = None, exclude: set[str] | None = None
+    ) -> Answer:
         self.refresh()
         qv = self.embed_query(question)
         hits = self.retriever.search(question, k=k, sources=sources, exclude=exclude, qv=qv)
         learned = self.answering.selection == "learned"
-        a = answer_question(question, hits, self.sources(), lambda p: self.retriever.sentence_cosines(qv, p),
-                            self.answering, models=self.models if learned else None, doc_text=self.document_text,
-                            terms=self.retriever.query_terms(question) if learned else None)
+        a = answer_question(
+            question,
+            hits,
+            self.sources(),
+            lambda p: self.retriever.sentence_cosines(qv, p),
+            self.answering,
+            models=self.models if learned else None,
+            doc_text=self.document_text,
+            terms=self.retriever.query_terms(question) if learned else None,
+        )
         return self.mark_drift(a)
 
     def mark_drift(self, a: Answer) -> Answer:

@@ -22,31 +22,63 @@ from .units import Unit
 # What a question asks for, and what a text states, by kind of answer: the selector reads each
 # kind a question asks with whether the unit states that kind ("how long" and a duration).
 ANSWER_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
-    "duration": (re.compile(r"\bhow long\b|\bhow (?:many|much) (?:days|hours|weeks|months|years|time)\b|\bwithin what\b"
-                            r"|\bdeadline\b|\btime limit\b|\bhow soon\b", re.I),
-                 re.compile(r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve|thirty|sixty|ninety)"
-                            r"[-\s](?:business[-\s]|calendar[-\s])?(?:days?|hours?|weeks?|months?|years?)\b"
-                            r"|\bas soon as\b|\bwithin\b", re.I)),
-    "count": (re.compile(r"\bhow many\b|\bnumber of\b|\bhow much of\b|\bwhat (?:share|percentage|proportion|fraction)\b"
-                         r"|\bcount\b|\btotal\b", re.I),
-              re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?![\d,])|\b\d+(?:\.\d+)?\s?(?:%|percent|million|billion)"
-                         r"|(?<![\w.§(])\d+(?![\w.)])", re.I)),
-    "money": (re.compile(r"\bhow much (?:money|funding)\b|\bfine[ds]?\b|\bpenalt|\bcost|\bdollar|\bfund|\bpaid\b|\bpay\b",
-                         re.I),
-              re.compile(r"\$\s?\d|\bdollars?\b|\bfined?\b|\bimprison", re.I)),
-    "date": (re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month)\b|\bin which year\b|\bsince when\b", re.I),
-             re.compile(r"\b(?:19[5-9]\d|20\d\d)\b|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d", re.I)),
-    "definition": (re.compile(r"\bdefin|\bmean(?:s|ing)?\b|\bwhat counts as\b|\btreated as\b|\bwhat is meant\b", re.I),
-                   re.compile(r"\bmeans\b|\bthe term\b|\bdefined\b|\brefers to\b|\bhas the meaning\b|\bincludes\b",
-                              re.I)),
-    "duty": (re.compile(r"^\s*(?:does|do|did|is|are|can|could|may|must|should|has|have)\b|\bhave to\b|\brequired?\b"
-                        r"|\ballowed\b|\boptional\b|\bpermitted\b|\bobliged\b|\bmust\b", re.I),
-             re.compile(r"\bshall\b|\bmust\b|\bmay\b|\brequired?\b|\boptional\b|\bpermitted\b|\bnot\b", re.I)),
-    "element": (re.compile(r"\bfields?\b|\belements?\b|\btags?\b|\battributes?\b|\bendpoints?\b|<\w+>|\bXML\b", re.I),
-                re.compile(r"<\w+>|/\w+\b|\btype\s+(?:string|int|long|boolean)", re.I)),
-    "entity": (re.compile(r"\bwho\b|\bwhom\b|\bwhich (?:agenc|organi[sz]|compan|senator|court|office|countr|platform)",
-                          re.I),
-               re.compile(r"(?<=[a-z,;] )[A-Z][a-zA-Z]+")),
+    "duration": (
+        re.compile(
+            r"\bhow long\b|\bhow (?:many|much) (?:days|hours|weeks|months|years|time)\b|\bwithin what\b"
+            r"|\bdeadline\b|\btime limit\b|\bhow soon\b",
+            re.I,
+        ),
+        re.compile(
+            r"\b(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|twelve|thirty|sixty|ninety)"
+            r"[-\s](?:business[-\s]|calendar[-\s])?(?:days?|hours?|weeks?|months?|years?)\b"
+            r"|\bas soon as\b|\bwithin\b",
+            re.I,
+        ),
+    ),
+    "count": (
+        re.compile(
+            r"\bhow many\b|\bnumber of\b|\bhow much of\b|\bwhat (?:share|percentage|proportion|fraction)\b"
+            r"|\bcount\b|\btotal\b",
+            re.I,
+        ),
+        re.compile(
+            r"(?<![\w.])\d{1,3}(?:,\d{3})+(?![\d,])|\b\d+(?:\.\d+)?\s?(?:%|percent|million|billion)"
+            r"|(?<![\w.§(])\d+(?![\w.)])",
+            re.I,
+        ),
+    ),
+    "money": (
+        re.compile(
+            r"\bhow much (?:money|funding)\b|\bfine[ds]?\b|\bpenalt|\bcost|\bdollar|\bfund|\bpaid\b|\bpay\b", re.I
+        ),
+        re.compile(r"\$\s?\d|\bdollars?\b|\bfined?\b|\bimprison", re.I),
+    ),
+    "date": (
+        re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month)\b|\bin which year\b|\bsince when\b", re.I),
+        re.compile(
+            r"\b(?:19[5-9]\d|20\d\d)\b|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d", re.I
+        ),
+    ),
+    "definition": (
+        re.compile(r"\bdefin|\bmean(?:s|ing)?\b|\bwhat counts as\b|\btreated as\b|\bwhat is meant\b", re.I),
+        re.compile(r"\bmeans\b|\bthe term\b|\bdefined\b|\brefers to\b|\bhas the meaning\b|\bincludes\b", re.I),
+    ),
+    "duty": (
+        re.compile(
+            r"^\s*(?:does|do|did|is|are|can|could|may|must|should|has|have)\b|\bhave to\b|\brequired?\b"
+            r"|\ballowed\b|\boptional\b|\bpermitted\b|\bobliged\b|\bmust\b",
+            re.I,
+        ),
+        re.compile(r"\bshall\b|\bmust\b|\bmay\b|\brequired?\b|\boptional\b|\bpermitted\b|\bnot\b", re.I),
+    ),
+    "element": (
+        re.compile(r"\bfields?\b|\belements?\b|\btags?\b|\battributes?\b|\bendpoints?\b|<\w+>|\bXML\b", re.I),
+        re.compile(r"<\w+>|/\w+\b|\btype\s+(?:string|int|long|boolean)", re.I),
+    ),
+    "entity": (
+        re.compile(r"\bwho\b|\bwhom\b|\bwhich (?:agenc|organi[sz]|compan|senator|court|office|countr|platform)", re.I),
+        re.compile(r"(?<=[a-z,;] )[A-Z][a-zA-Z]+"),
+    ),
 }
 
 
@@ -59,22 +91,62 @@ def stated_kinds(text: str) -> set[str]:
 
 
 UNIT_FEATURES: tuple[str, ...] = (
-    "cosine", "own_cosine", "coverage", "coverage_context", "missing_rare", "rare",
-    "passage_score", "passage_rr", "years_named", "other_years", "asks_quantity", "figure", "amount_named",
-    "names", "line", "row", "joined", "length", "secondary", "lead_in",
-    "kind_match", "kind_miss", *(f"states_{k}" for k in ANSWER_KINDS),
+    "cosine",
+    "own_cosine",
+    "coverage",
+    "coverage_context",
+    "missing_rare",
+    "rare",
+    "passage_score",
+    "passage_rr",
+    "years_named",
+    "other_years",
+    "asks_quantity",
+    "figure",
+    "amount_named",
+    "names",
+    "line",
+    "row",
+    "joined",
+    "length",
+    "secondary",
+    "lead_in",
+    "kind_match",
+    "kind_miss",
+    *(f"states_{k}" for k in ANSWER_KINDS),
 )
 QUESTION_FEATURES: tuple[str, ...] = (
-    "best", "second", "top3", "ranker_top", "ranker_gap", "cosine_best",
-    "coverage_best", "coverage_chosen", "coverage_top", "missing_rare_chosen", "missing_rare_top",
-    "unseen_terms", "years_missing", "years_missing_top", "names_missing", "asks_quantity", "amount_missing",
-    "terms", "yes_no", "asks_when", "asks_who", "asks_which", "kind_match_best", "kind_miss_chosen",
+    "best",
+    "second",
+    "top3",
+    "ranker_top",
+    "ranker_gap",
+    "cosine_best",
+    "coverage_best",
+    "coverage_chosen",
+    "coverage_top",
+    "missing_rare_chosen",
+    "missing_rare_top",
+    "unseen_terms",
+    "years_missing",
+    "years_missing_top",
+    "names_missing",
+    "asks_quantity",
+    "amount_missing",
+    "terms",
+    "yes_no",
+    "asks_when",
+    "asks_who",
+    "asks_which",
+    "kind_match_best",
+    "kind_miss_chosen",
 )
 _LEAD_IN = re.compile(r"(?:[:—–-]|--)\s*$")
 _YES_NO = re.compile(r"^\s*(?:does|do|did|is|are|was|were|can|could|may|must|should|will|would|has|have|had)\b", re.I)
 _WHEN = re.compile(r"\b(?:when|what (?:year|date|day|month))\b", re.I)
-_WHO = re.compile(r"\b(?:who|whom|whose|which (?:senator|agency|agencies|company|companies|person|people|organi[sz]ation))\b",
-                  re.I)
+_WHO = re.compile(
+    r"\b(?:who|whom|whose|which (?:senator|agency|agencies|company|companies|person|people|organi[sz]ation))\b", re.I
+)
 _WHICH = re.compile(r"\b(?:which|what)\b", re.I)
 
 
@@ -140,8 +212,13 @@ def unit_features(q: QueryTerms, c: UnitCandidate) -> dict[str, float]:
     }
 
 
-def question_features(q: QueryTerms, probs: Sequence[float], chosen: Sequence[UnitCandidate],
-                      ranker_scores: Sequence[float], top_texts: Sequence[str]) -> dict[str, float]:
+def question_features(
+    q: QueryTerms,
+    probs: Sequence[float],
+    chosen: Sequence[UnitCandidate],
+    ranker_scores: Sequence[float],
+    top_texts: Sequence[str],
+) -> dict[str, float]:
     """`probs`: the selector's probabilities of every candidate unit, best first; `chosen`: the units the
     answer would quote; `ranker_scores`: the hits' scores; `top_texts`: the top passages with their contexts."""
     chosen_text = "\n".join(f"{c.unit.context}\n{c.unit.text}" for c in chosen)
@@ -149,8 +226,11 @@ def question_features(q: QueryTerms, probs: Sequence[float], chosen: Sequence[Un
     best_words = stems(f"{chosen[0].unit.context}\n{chosen[0].unit.text}") if chosen else frozenset()
     top_text = "\n".join(top_texts)
     top_words = stems(top_text)
-    chosen_years = set().union(*(years_in(f"{c.unit.text}\n{c.unit.reads_with}") or years_in(c.unit.context)
-                                 for c in chosen)) if chosen else set()
+    chosen_years = (
+        set().union(*(years_in(f"{c.unit.text}\n{c.unit.reads_with}") or years_in(c.unit.context) for c in chosen))
+        if chosen
+        else set()
+    )
     amount_ok = any(has_figure(c.unit.text) and q.asked & stems(read_as(c.unit)) for c in chosen)
     text = q.text
     wants = asked_kinds(text)

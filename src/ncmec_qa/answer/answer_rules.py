@@ -54,7 +54,10 @@ def usable(s: Sentence, title: str, cfg: "AnswerConfig") -> bool:
 
 
 def score_sentences(
-    question: str, hits: Sequence[Hit], cosines: Callable[[Passage], np.ndarray], cfg: "AnswerConfig",
+    question: str,
+    hits: Sequence[Hit],
+    cosines: Callable[[Passage], np.ndarray],
+    cfg: "AnswerConfig",
     titles: dict[str, str] | None = None,
 ) -> list[ScoredSentence]:
     """Candidate sentences of the top passages; `cosines(p)` gives each sentence's cosine to the question."""
@@ -110,8 +113,12 @@ def select(scored: Sequence[ScoredSentence], cfg: "AnswerConfig") -> list[Scored
 
 
 def abstention_reason(
-    question: str, hits: Sequence[Hit], chosen: Sequence[ScoredSentence], best_cosine: float,
-    sources: dict[str, Source], cfg: "AnswerConfig",
+    question: str,
+    hits: Sequence[Hit],
+    chosen: Sequence[ScoredSentence],
+    best_cosine: float,
+    sources: dict[str, Source],
+    cfg: "AnswerConfig",
 ) -> str | None:
     """Why the evidence does not answer the question, or None when it may."""
     if not chosen:
@@ -138,8 +145,13 @@ def abstention_reason(
     return None
 
 
-def rules_answer(question: str, hits: Sequence[Hit], sources: dict[str, Source],
-                 cosines: Callable[[Passage], np.ndarray], cfg: "AnswerConfig") -> tuple[list[ScoredSentence], str | None, float]:
+def rules_answer(
+    question: str,
+    hits: Sequence[Hit],
+    sources: dict[str, Source],
+    cosines: Callable[[Passage], np.ndarray],
+    cfg: "AnswerConfig",
+) -> tuple[list[ScoredSentence], str | None, float]:
     """The sentences to quote, in answer order, the reason to abstain (or None) and the best cosine."""
     scored = score_sentences(question, hits, cosines, cfg, {k: v.title for k, v in sources.items()})
     confidence = max((s.cosine for s in scored), default=0.0)

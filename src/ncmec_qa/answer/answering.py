@@ -64,8 +64,10 @@ class Evidence:
     threshold: float
 
 
-SECONDARY_ONLY = ("every quote above is from a secondary source (commentary, research or a derived table), "
-                  "not from a statute or NCMEC's own documents: check it against a primary source")
+SECONDARY_ONLY = (
+    "every quote above is from a secondary source (commentary, research or a derived table), "
+    "not from a statute or NCMEC's own documents: check it against a primary source"
+)
 
 
 def source_warnings(sources: Sequence[Source]) -> list[str]:
@@ -76,8 +78,13 @@ def source_warnings(sources: Sequence[Source]) -> list[str]:
     return out
 
 
-def candidate_units(hits: Sequence[Hit], cosines: Callable[[Passage], np.ndarray], sources: dict[str, Source],
-                    doc_text: Callable[[str], str | None], cfg: AnswerConfig) -> list[UnitCandidate]:
+def candidate_units(
+    hits: Sequence[Hit],
+    cosines: Callable[[Passage], np.ndarray],
+    sources: dict[str, Source],
+    doc_text: Callable[[str], str | None],
+    cfg: AnswerConfig,
+) -> list[UnitCandidate]:
     """The evidence units of the top passages, each once (the first passage that holds it)."""
     out: list[UnitCandidate] = []
     seen: set[tuple] = set()
@@ -85,8 +92,9 @@ def candidate_units(hits: Sequence[Hit], cosines: Callable[[Passage], np.ndarray
         p = h.passage
         src = sources.get(p.source_id) or Source(p.source_id, p.file, p.source_id, "", "", "", "")
         cos = [float(c) for c in cosines(p)]
-        for u in passage_units(p, cos, src, lambda sid=p.source_id: doc_text(sid), rank, cfg.units,
-                               passage_cosine=h.cosine or 0.0):
+        for u in passage_units(
+            p, cos, src, lambda sid=p.source_id: doc_text(sid), rank, cfg.units, passage_cosine=h.cosine or 0.0
+        ):
             if u.key in seen or u.ref == "table":  # a whole table is evidence for claims; answers quote its lines
                 continue
             seen.add(u.key)
@@ -113,8 +121,11 @@ def choose(cands: Sequence[UnitCandidate], probs: Sequence[float], cfg: AnswerCo
         c = cands[i]
         pid = c.unit.passage.passage_id if c.unit.passage else ""
         t = " ".join(c.unit.text.split()).lower()
-        if per.get(pid, 0) >= cfg.per_passage or any(_overlapping(c, cands[j]) for j in chosen) or \
-                any(t in x or x in t or same_statement(t, x) for x in texts):
+        if (
+            per.get(pid, 0) >= cfg.per_passage
+            or any(_overlapping(c, cands[j]) for j in chosen)
+            or any(t in x or x in t or same_statement(t, x) for x in texts)
+        ):
             continue
         chosen.append(i)
         texts.append(t)
@@ -154,6 +165,7 @@ def disagreeing(chosen: UnitCandidate, cands: Sequence[UnitCandidate]) -> list[t
     statement for another year (the same table row in next year's report) is no disagreement."""
     out = []
     seen = {chosen.unit.source_id}
+
     def years(c: UnitCandidate) -> frozenset[str]:  # those the quote states, else those it is evidence for
         return frozenset(years_in(c.unit.text)) or unit_years(c)
 
@@ -168,10 +180,13 @@ def disagreeing(chosen: UnitCandidate, cands: Sequence[UnitCandidate]) -> list[t
     return out
 
 
-def weigh_evidence(q: QueryTerms, hits: Sequence[Hit], cands: Sequence[UnitCandidate], models: Judgment,
-                   cfg: AnswerConfig) -> Evidence:
+def weigh_evidence(
+    q: QueryTerms, hits: Sequence[Hit], cands: Sequence[UnitCandidate], models: Judgment, cfg: AnswerConfig
+) -> Evidence:
     """The selector's and the abstainer's judgment of the candidate units (pure)."""
-    probs = models.selector.proba(models.selector.matrix([unit_features(q, c) for c in cands])) if cands else np.zeros(0)
+    probs = (
+        models.selector.proba(models.selector.matrix([unit_features(q, c) for c in cands])) if cands else np.zeros(0)
+    )
     allowed = for_the_years(q, cands) if cfg.same_year else [True] * len(cands)
     picked = choose(cands, [float(p) if ok else -1.0 for p, ok in zip(probs, allowed)], cfg)
     picked = [i for i in picked if allowed[i]]
@@ -205,8 +220,10 @@ def near_miss(q: QueryTerms, ev: Evidence) -> str:
     what = " ".join(sorted({w for w in q.text.replace("?", " ").split() if w[:1].isupper() and stems(w) & q.names}))
     asked = " or ".join(sorted(q.years))
     listed = ", ".join(have[:-1]) + f" and {have[-1]}" if len(have) > 1 else have[0]
-    return (f"no passage found gives a figure{' for ' + what if what else ''} in {asked}; the nearest evidence is "
-            f"for {listed}")
+    return (
+        f"no passage found gives a figure{' for ' + what if what else ''} in {asked}; the nearest evidence is "
+        f"for {listed}"
+    )
 
 
 def why_not(q: QueryTerms, ev: Evidence, models: Judgment) -> str:
@@ -221,12 +238,12 @@ def why_not(q: QueryTerms, ev: Evidence, models: Judgment) -> str:
         "ranker_gap": "no passage stands out from the others",
         "years_missing_top": f"no retrieved passage states {', '.join(sorted(q.years))}",
         "years_missing": f"the closest evidence does not state {', '.join(sorted(q.years))}",
-        "names_missing": "the closest evidence does not name " + ", ".join(
-            sorted(t for t in q.names if t not in found) or ["what it names"]),
+        "names_missing": "the closest evidence does not name "
+        + ", ".join(sorted(t for t in q.names if t not in found) or ["what it names"]),
         "amount_missing": "no quoted sentence gives an amount of what it asks about",
         "kind_miss_chosen": "the closest evidence does not state the kind of answer it asks for",
-        "missing_rare_chosen": "the closest evidence does not mention " + " or ".join(
-            f"“{t}”" for t in q.missing(found)[:2]),
+        "missing_rare_chosen": "the closest evidence does not mention "
+        + " or ".join(f"“{t}”" for t in q.missing(found)[:2]),
     }
     weak = [w for w in _weakest(models.abstainer, f, list(phrases)) if not (w.startswith("years") and not q.years)]
     detail = f": {phrases[weak[0]]}" if weak else ""
@@ -261,8 +278,13 @@ def answer_question(
         why = why_not(terms, ev, models) if not ev.chosen or ev.probability < ev.threshold else None
         picked_units = sorted(ev.chosen, key=lambda c: (c.secondary, c.hit_rank, c.unit.start))  # primary first
         spans = [(c.unit.passage, c.unit.start, c.unit.end, c.unit.text, c.unit.reads_with) for c in picked_units]
-        also = [[(d.unit.passage, d.unit.start, d.unit.end, d.unit.text, d.unit.reads_with) for d in same_elsewhere(c, ev.candidates)]
-                for c in picked_units]
+        also = [
+            [
+                (d.unit.passage, d.unit.start, d.unit.end, d.unit.text, d.unit.reads_with)
+                for d in same_elsewhere(c, ev.candidates)
+            ]
+            for c in picked_units
+        ]
         # disagreement: the same statement with another figure in another document is shown beside it
         against: list[list[tuple[tuple, tuple[str, str]]]] = []
         shown = {(c.unit.source_id, c.unit.start) for c in picked_units}
@@ -296,5 +318,6 @@ def answer_question(
     warnings = source_warnings([c.source for c in citations])
     if citations and all(c.source.kind == "secondary" for c in citations):
         warnings.insert(0, SECONDARY_ONLY)
-    return Answer(question, True, tuple(answer), tuple(citations), tuple(hits), "", confidence, tuple(warnings),
-                  tuple(conflicts))
+    return Answer(
+        question, True, tuple(answer), tuple(citations), tuple(hits), "", confidence, tuple(warnings), tuple(conflicts)
+    )

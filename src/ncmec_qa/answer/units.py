@@ -57,7 +57,6 @@ class Unit:
         return (self.source_id, self.start, self.end) if self.source_id else ("", repr(self.ref), self.start)
 
 
-
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -251,8 +250,14 @@ def element_entries(sents: Sequence[Sentence]) -> list[tuple[int, int]]:
 def element_children(doc: str, after: int, limit: int = 12) -> str:
     """The elements listed after offset `after` up to the next heading: a container's children, by name."""
     m = _DOC_HEADING.search(doc, after)
-    names = list(dict.fromkeys(x.group(1) for x in re.finditer(
-        r"^(<[A-Za-z][\w.-]*>)(?:0\|1|0\+|1\+|1)?$", doc[after : m.start() if m else len(doc)], re.M)))
+    names = list(
+        dict.fromkeys(
+            x.group(1)
+            for x in re.finditer(
+                r"^(<[A-Za-z][\w.-]*>)(?:0\|1|0\+|1\+|1)?$", doc[after : m.start() if m else len(doc)], re.M
+            )
+        )
+    )
     more = f" and {len(names) - limit} more" if len(names) > limit else ""
     return f"child elements: {', '.join(names[:limit])}{more}" if names else ""
 
@@ -397,6 +402,8 @@ def passage_units(
             j += 1
         first = i - 1 if i > 0 and sents[i - 1].kind == "text" and not _figures(sents[i - 1].text) else i
         if j > i:
-            out.append(unit(sents[first].start, sents[j].end, max([passage_cosine, *cos_of[first : j + 1]]), ref="table"))
+            out.append(
+                unit(sents[first].start, sents[j].end, max([passage_cosine, *cos_of[first : j + 1]]), ref="table")
+            )
         i = j + 1
     return out

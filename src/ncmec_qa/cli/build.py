@@ -16,32 +16,64 @@ def limit_options(f: Callable) -> Callable:
     from ..ingest.guard import MB, Limits
 
     d, c = Limits(), ChunkConfig()
-    f = click.option("--max-seconds", type=click.FloatRange(min=0), default=d.max_seconds, show_default=True,
-                     envvar="NCMEC_QA_MAX_SECONDS",
-                     help="Seconds to read and chunk one document (0: no limit). [env NCMEC_QA_MAX_SECONDS]")(f)
-    f = click.option("--max-passages", type=click.IntRange(min=1), default=d.max_passages, show_default=True,
-                     envvar="NCMEC_QA_MAX_PASSAGES", help="Passages of one document. [env NCMEC_QA_MAX_PASSAGES]")(f)
-    f = click.option("--max-paragraph-chars", type=click.IntRange(min=100), default=c.max_paragraph_chars,
-                     show_default=True, envvar="NCMEC_QA_MAX_PARAGRAPH_CHARS",
-                     help="Longer runs of prose are cut into pieces of this size before sentence splitting "
-                          "(part of the chunking: changing it re-chunks everything). [env NCMEC_QA_MAX_PARAGRAPH_CHARS]")(f)
-    f = click.option("--max-pages", type=click.IntRange(min=1), default=d.max_pages, show_default=True,
-                     envvar="NCMEC_QA_MAX_PAGES", help="Pages of one PDF. [env NCMEC_QA_MAX_PAGES]")(f)
-    f = click.option("--max-file-mb", type=click.FloatRange(min=0, min_open=True), default=d.max_file_bytes / MB,
-                     show_default=True, envvar="NCMEC_QA_MAX_FILE_MB",
-                     help="Size of one document file, in MB. [env NCMEC_QA_MAX_FILE_MB]")(f)
+    f = click.option(
+        "--max-seconds",
+        type=click.FloatRange(min=0),
+        default=d.max_seconds,
+        show_default=True,
+        envvar="NCMEC_QA_MAX_SECONDS",
+        help="Seconds to read and chunk one document (0: no limit). [env NCMEC_QA_MAX_SECONDS]",
+    )(f)
+    f = click.option(
+        "--max-passages",
+        type=click.IntRange(min=1),
+        default=d.max_passages,
+        show_default=True,
+        envvar="NCMEC_QA_MAX_PASSAGES",
+        help="Passages of one document. [env NCMEC_QA_MAX_PASSAGES]",
+    )(f)
+    f = click.option(
+        "--max-paragraph-chars",
+        type=click.IntRange(min=100),
+        default=c.max_paragraph_chars,
+        show_default=True,
+        envvar="NCMEC_QA_MAX_PARAGRAPH_CHARS",
+        help="Longer runs of prose are cut into pieces of this size before sentence splitting "
+        "(part of the chunking: changing it re-chunks everything). [env NCMEC_QA_MAX_PARAGRAPH_CHARS]",
+    )(f)
+    f = click.option(
+        "--max-pages",
+        type=click.IntRange(min=1),
+        default=d.max_pages,
+        show_default=True,
+        envvar="NCMEC_QA_MAX_PAGES",
+        help="Pages of one PDF. [env NCMEC_QA_MAX_PAGES]",
+    )(f)
+    f = click.option(
+        "--max-file-mb",
+        type=click.FloatRange(min=0, min_open=True),
+        default=d.max_file_bytes / MB,
+        show_default=True,
+        envvar="NCMEC_QA_MAX_FILE_MB",
+        help="Size of one document file, in MB. [env NCMEC_QA_MAX_FILE_MB]",
+    )(f)
     return f
 
 
 @click.command("build")
 @click.option("--full", is_flag=True, help="Re-embed everything instead of reusing unchanged documents.")
-@click.option("--model", envvar="NCMEC_QA_MODEL", help="Embedding model: the bundled all-MiniLM-L6-v2 (default) or a local sentence-transformers folder. [env NCMEC_QA_MODEL]")
+@click.option(
+    "--model",
+    envvar="NCMEC_QA_MODEL",
+    help="Embedding model: the bundled all-MiniLM-L6-v2 (default) or a local sentence-transformers folder. [env NCMEC_QA_MODEL]",
+)
 @limit_options
 @json_option
 @click.pass_obj
 @handle_errors
-def index_build(obj: Context, full, model, max_file_mb, max_pages, max_paragraph_chars, max_passages, max_seconds,
-                as_json):
+def index_build(
+    obj: Context, full, model, max_file_mb, max_pages, max_paragraph_chars, max_passages, max_seconds, as_json
+):
     """Index the documents the manifest lists (incremental by content hash).
 
     Exit status: 0 every document indexed; 4 some were skipped (each named on stderr, and under
@@ -55,8 +87,9 @@ def index_build(obj: Context, full, model, max_file_mb, max_pages, max_paragraph
 
     ws = obj.workspace(model=model)
     ws.chunking = replace(ws.chunking, max_paragraph_chars=max_paragraph_chars)
-    limits = Limits(max_file_bytes=int(max_file_mb * MB), max_pages=max_pages, max_passages=max_passages,
-                    max_seconds=max_seconds)
+    limits = Limits(
+        max_file_bytes=int(max_file_mb * MB), max_pages=max_pages, max_passages=max_passages, max_seconds=max_seconds
+    )
     obj.log(f"indexing {len(ws.manifest.sources)} documents from {ws.docs_dir} into {ws.paths.index}")
     report = ws.build(full=full, log=obj.log, progress_factory=_progress_factory(obj), limits=limits)
     for f in report.failures:

@@ -81,19 +81,34 @@ def handle_errors(f: Callable) -> Callable:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ncmec-qa")
 # environment and config file are read by config.resolve_paths (so `ncmec-qa config` can say which won)
-@click.option("--corpus", type=click.Path(path_type=Path),
-              help="The manifest (sources.toml). Default: NCMEC_QA_CORPUS, the config file's `corpus`, "
-                   "corpus/sources.toml in the checkout, or the user data folder's (`ncmec-qa config`).")
-@click.option("--index", "index_dir", type=click.Path(path_type=Path),
-              help="The index folder. Default: NCMEC_QA_INDEX, the config file's `index`, index/ in the checkout, "
-                   "or the user data folder's.")
-@click.option("--docs", type=click.Path(path_type=Path),
-              help="The documents folder the manifest's paths point into. Default: NCMEC_QA_DOCS, the config "
-                   "file's `docs`, or the manifest's `documents`.")
-@click.option("--query-encoder", type=click.Choice(["auto", "model"]), default="auto", show_default=True,
-              envvar="NCMEC_QA_QUERY_ENCODER",
-              help="auto: the index's ONNX encoder when it has one; model: load the embedding model itself "
-                   "(sentence-transformers). [env NCMEC_QA_QUERY_ENCODER]")
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path),
+    help="The manifest (sources.toml). Default: NCMEC_QA_CORPUS, the config file's `corpus`, "
+    "corpus/sources.toml in the checkout, or the user data folder's (`ncmec-qa config`).",
+)
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    help="The index folder. Default: NCMEC_QA_INDEX, the config file's `index`, index/ in the checkout, "
+    "or the user data folder's.",
+)
+@click.option(
+    "--docs",
+    type=click.Path(path_type=Path),
+    help="The documents folder the manifest's paths point into. Default: NCMEC_QA_DOCS, the config "
+    "file's `docs`, or the manifest's `documents`.",
+)
+@click.option(
+    "--query-encoder",
+    type=click.Choice(["auto", "model"]),
+    default="auto",
+    show_default=True,
+    envvar="NCMEC_QA_QUERY_ENCODER",
+    help="auto: the index's ONNX encoder when it has one; model: load the embedding model itself "
+    "(sentence-transformers). [env NCMEC_QA_QUERY_ENCODER]",
+)
 @click.option("--traceback", is_flag=True, help="Show the full traceback on errors.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or notes on stderr.")
 @click.pass_context
@@ -116,8 +131,14 @@ def _progress_factory(obj: Context):
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        prog = Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        console=Console(stderr=True), transient=True)
+        prog = Progress(
+            TextColumn("embedding"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
         task = prog.add_task("embed", total=total)
         prog.start()
         done = [0]
@@ -131,8 +152,6 @@ def _progress_factory(obj: Context):
         return advance
 
     return factory
-
-
 
 
 @index.command("path")
@@ -150,8 +169,15 @@ def index_path(obj: Context, as_json):
 
 # -- search / ask --------------------------------------------------------------------------------
 def retrieval_options(f: Callable) -> Callable:
-    f = click.option("-k", "--top", "k", default=10, show_default=True, type=click.IntRange(min=1),
-                     help="How many passages to retrieve (1 or more).")(f)
+    f = click.option(
+        "-k",
+        "--top",
+        "k",
+        default=10,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="How many passages to retrieve (1 or more).",
+    )(f)
     f = click.option("--source", "sources", multiple=True, help="Only these source ids (repeatable).")(f)
     f = click.option("--exclude-source", "exclude", multiple=True, help="Never these source ids (repeatable).")(f)
     return f
@@ -176,8 +202,13 @@ def _flush_notes(obj: Context, ws) -> None:
 @main.command()
 @click.argument("query")
 @retrieval_options
-@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True,
-              help="Which retriever ranks the passages.")
+@click.option(
+    "--mode",
+    type=click.Choice(["hybrid", "dense", "lexical"]),
+    default="hybrid",
+    show_default=True,
+    help="Which retriever ranks the passages.",
+)
 @json_option
 @click.pass_obj
 @handle_errors
@@ -207,20 +238,42 @@ def search(obj: Context, query, k, sources, exclude, mode, as_json):
 @retrieval_options
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print the answer as Markdown.")
 @json_option
-@click.option("--cite-format", type=click.Choice(["markdown", "bibtex", "csl-json", "ris", "apa", "chicago"]),
-              help="Also print the sources as citations in this format (with --json: an \"export\" field).")
-@click.option("--min-confidence", type=click.FloatRange(0.0, 1.0),
-              help="Abstain below this estimated probability that the evidence answers the question "
-                   "(default: the abstainer's own threshold, chosen on the training folds).")
-@click.option("--as-of", "as_of", metavar="DATE",
-              help="Answer from the editions in force on DATE (YYYY, YYYY-MM or YYYY-MM-DD): sources published "
-                   "by then and not yet replaced (supersedes / superseded_by).")
-@click.option("--fail-on-abstain", is_flag=True,
-              help="Exit 1 when the answer abstains (with several questions: when any does).")
+@click.option(
+    "--cite-format",
+    type=click.Choice(["markdown", "bibtex", "csl-json", "ris", "apa", "chicago"]),
+    help='Also print the sources as citations in this format (with --json: an "export" field).',
+)
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0.0, 1.0),
+    help="Abstain below this estimated probability that the evidence answers the question "
+    "(default: the abstainer's own threshold, chosen on the training folds).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="Answer from the editions in force on DATE (YYYY, YYYY-MM or YYYY-MM-DD): sources published "
+    "by then and not yet replaced (supersedes / superseded_by).",
+)
+@click.option(
+    "--fail-on-abstain", is_flag=True, help="Exit 1 when the answer abstains (with several questions: when any does)."
+)
 @click.pass_obj
 @handle_errors
-def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json, cite_format, min_confidence, as_of,
-        fail_on_abstain):
+def ask(
+    obj: Context,
+    question,
+    k,
+    sources,
+    exclude,
+    as_markdown,
+    as_json,
+    cite_format,
+    min_confidence,
+    as_of,
+    fail_on_abstain,
+):
     """Answer QUESTION with cited, verbatim sentences from the corpus (or abstain).
 
     With no QUESTION (or -), read one question per line from stdin and answer each
@@ -280,14 +333,26 @@ def ask(obj: Context, question, k, sources, exclude, as_markdown, as_json, cite_
             click.echo(export(a.sources, cite_format))
         sys.stdout.flush()
     # every other question was answered; the exit status still says some input was refused
-    exit_with(worst(stale, ExitStatus.ERROR if bad_lines else None,
-                    ExitStatus.FAILURE if fail_on_abstain and abstained else None))
+    exit_with(
+        worst(
+            stale,
+            ExitStatus.ERROR if bad_lines else None,
+            ExitStatus.FAILURE if fail_on_abstain and abstained else None,
+        )
+    )
 
 
 @main.command("eval")
 @click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-k", "--top", "k", default=10, show_default=True, type=click.IntRange(min=1),
-              help="Passages retrieved per question (1 or more).")
+@click.option(
+    "-k",
+    "--top",
+    "k",
+    default=10,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Passages retrieved per question (1 or more).",
+)
 @json_option
 @click.pass_obj
 @handle_errors
@@ -298,8 +363,12 @@ def eval_cmd(obj: Context, questions, k, as_json):
     ws = obj.workspace()
     stale = _warn_stale(obj, ws)
     kinds = {src.file: src.kind for src in ws.manifest.sources}
-    rep = evaluate(load_questions(questions), lambda q: ws.ask(q, k=k), ws.index.document_text_of_file,
-                   kind_of_file=lambda f: kinds.get(f, "primary"))
+    rep = evaluate(
+        load_questions(questions),
+        lambda q: ws.ask(q, k=k),
+        ws.index.document_text_of_file,
+        kind_of_file=lambda f: kinds.get(f, "primary"),
+    )
     if as_json:
         emit_json(rep.to_dict(), "eval")
         exit_with(stale)
@@ -310,10 +379,13 @@ def eval_cmd(obj: Context, questions, k, as_json):
         click.echo(f"  recall{key}: {v:.3f} ({rep.hits_at[key]}/{n})")
     click.echo(f"  MRR: {rep.mrr:.3f}   nDCG@10: {rep.ndcg10:.3f}")
     click.echo(f"  answered: {rep.answered_correct}/{n}   answer precision: {rep.answer_precision:.3f}")
-    click.echo(f"  primary source quoted first: {rep.primary_first}/{rep.primary_gold_answered} answers with a "
-               "primary gold quote")
-    click.echo(f"answers quoting other years than asked: {rep.other_year_answers}   "
-               f"duplicate quotes: {rep.duplicate_quotes}")
+    click.echo(
+        f"  primary source quoted first: {rep.primary_first}/{rep.primary_gold_answered} answers with a "
+        "primary gold quote"
+    )
+    click.echo(
+        f"answers quoting other years than asked: {rep.other_year_answers}   duplicate quotes: {rep.duplicate_quotes}"
+    )
     click.echo(f"unanswerable questions: {u}")
     click.echo(f"  abstained: {rep.abstained_correct}/{u}")
     exit_with(stale)

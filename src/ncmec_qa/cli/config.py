@@ -33,8 +33,11 @@ def _config_file(paths_or_none: Paths | None = None) -> dict:
     import os
 
     path = paths_or_none.config_file if paths_or_none else config_path()
-    return {"path": str(path), "exists": path.is_file(),
-            "origin": "environment" if os.environ.get(ENV_CONFIG) else DEFAULT}
+    return {
+        "path": str(path),
+        "exists": path.is_file(),
+        "origin": "environment" if os.environ.get(ENV_CONFIG) else DEFAULT,
+    }
 
 
 def _docs_in_use(p: Paths) -> tuple[str | None, str]:
@@ -66,8 +69,12 @@ def show_dict(p: Paths) -> dict:
         value = s["value"]
         is_path = value is not None and (key != "model" or Path(value).is_absolute())  # a model may be a name
         s["exists"] = Path(value).exists() if is_path else None
-    return {"config_file": _config_file(p), "settings": settings,
-            "checkout": str(p.checkout) if p.checkout else None, "data_dir": str(data_dir())}
+    return {
+        "config_file": _config_file(p),
+        "settings": settings,
+        "checkout": str(p.checkout) if p.checkout else None,
+        "data_dir": str(data_dir()),
+    }
 
 
 def _why(key: str, s: dict) -> str:

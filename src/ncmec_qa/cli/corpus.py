@@ -74,22 +74,51 @@ def path_cmd(obj: Context, as_json):
 @click.option("--date", help="Publication date: YYYY, YYYY-MM or YYYY-MM-DD. [required]")
 @click.option("--url", help="Where the document lives on the web.")
 @click.option("--rights", help="Copyright or licence. [required]")
-@click.option("--author", "authors", multiple=True, metavar='"FAMILY, GIVEN"',
-              help='A person who wrote it, as "Family, Given" (repeatable, in order); an institution is the publisher.')
+@click.option(
+    "--author",
+    "authors",
+    multiple=True,
+    metavar='"FAMILY, GIVEN"',
+    help='A person who wrote it, as "Family, Given" (repeatable, in order); an institution is the publisher.',
+)
 @click.option("--id", "source_id", help="Stable id (default: from the file name).")
 @click.option("--format", "fmt", help="Format, when the file name does not tell it.")
-@click.option("--kind", type=click.Choice(["primary", "secondary"]), default="primary", show_default=True,
-              help="Primary source, or secondary commentary.")
+@click.option(
+    "--kind",
+    type=click.Choice(["primary", "secondary"]),
+    default="primary",
+    show_default=True,
+    help="Primary source, or secondary commentary.",
+)
 @click.option("--edition", help="Edition or version, e.g. 'pre-2024 text'.")
 @click.option("--supersedes", multiple=True, help="Id of a source this one replaces (repeatable).")
-@click.option("--superseded-by", help="Id of the source that replaced this one, or a note on a later text outside the "
-                                      "corpus (a date or year in it says from when; see `ask --as-of`).")
+@click.option(
+    "--superseded-by",
+    help="Id of the source that replaced this one, or a note on a later text outside the "
+    "corpus (a date or year in it says from when; see `ask --as-of`).",
+)
 @click.option("--file", "file", help="Name for the copy in the documents folder.")
 @json_option
 @click.pass_obj
 @handle_errors
-def add_cmd(obj: Context, path_or_url, title, publisher, date, url, rights, authors, source_id, fmt, kind, edition,
-            supersedes, superseded_by, file, as_json):
+def add_cmd(
+    obj: Context,
+    path_or_url,
+    title,
+    publisher,
+    date,
+    url,
+    rights,
+    authors,
+    source_id,
+    fmt,
+    kind,
+    edition,
+    supersedes,
+    superseded_by,
+    file,
+    as_json,
+):
     """Add a document (a local file or an http(s) URL) to the manifest.
 
     Every field is checked (required --title, --publisher, --date, --rights; a real date; each --author
@@ -97,16 +126,33 @@ def add_cmd(obj: Context, path_or_url, title, publisher, date, url, rights, auth
     from ..corpus.curation import add_source
 
     ws = obj.workspace()
-    res = add_source(ws.manifest, ws.docs_dir, path_or_url, title=title, publisher=publisher, date=date, url=url,
-                     rights=rights, source_id=source_id, fmt=fmt, kind=kind, edition=edition,
-                     supersedes=tuple(supersedes), file=file, superseded_by=superseded_by, authors=tuple(authors))
+    res = add_source(
+        ws.manifest,
+        ws.docs_dir,
+        path_or_url,
+        title=title,
+        publisher=publisher,
+        date=date,
+        url=url,
+        rights=rights,
+        source_id=source_id,
+        fmt=fmt,
+        kind=kind,
+        edition=edition,
+        supersedes=tuple(supersedes),
+        file=file,
+        superseded_by=superseded_by,
+        authors=tuple(authors),
+    )
     _append_record(res.manifest)
     for w in res.warnings:
         click.echo(f"warning: {w}", err=True)
     if as_json:
         emit_json({"added": source_json(res.source), "warnings": list(res.warnings)}, "corpus_add")
     else:
-        click.echo(f"added {res.source.id} ({res.source.file}, {res.source.format}); run `ncmec-qa index build` to index it")
+        click.echo(
+            f"added {res.source.id} ({res.source.file}, {res.source.format}); run `ncmec-qa index build` to index it"
+        )
 
 
 def _append_record(manifest) -> None:
@@ -119,7 +165,7 @@ def _append_record(manifest) -> None:
 
     text = manifest.path.read_text(encoding="utf-8")
     one = dumps(replace(manifest, sources=manifest.sources[-1:]))
-    block = one[one.index("\n[[source]]") + 1:]
+    block = one[one.index("\n[[source]]") + 1 :]
     new = text + ("" if text.endswith("\n\n") or not text else "\n" if text.endswith("\n") else "\n\n") + block
     try:
         records = tomllib.loads(new).get("source", [])
@@ -157,14 +203,20 @@ def remove_cmd(obj: Context, source_id, delete_file, as_json):
         what = f"deleted {deleted}" if deleted else f"{src.file} was not in {ws.docs_dir}"
         click.echo(f"removed {source_id}; {what}. Run `ncmec-qa index build` to drop it from the index")
     else:
-        click.echo(f"removed {source_id}; its file {ws.docs_dir / src.file} was left in place: delete it (or "
-                   "remove with --delete-file), else `corpus check` reports it as unlisted. Run `ncmec-qa index "
-                   "build` to drop it from the index")
+        click.echo(
+            f"removed {source_id}; its file {ws.docs_dir / src.file} was left in place: delete it (or "
+            "remove with --delete-file), else `corpus check` reports it as unlisted. Run `ncmec-qa index "
+            "build` to drop it from the index"
+        )
 
 
 @corpus.command("check")
-@click.option("--quick", is_flag=True, help="Do not extract each document's text: only where it is, its type, size "
-                                           "and hash (a file its loader cannot read is then not reported).")
+@click.option(
+    "--quick",
+    is_flag=True,
+    help="Do not extract each document's text: only where it is, its type, size "
+    "and hash (a file its loader cannot read is then not reported).",
+)
 @json_option
 @click.pass_obj
 @handle_errors
@@ -180,20 +232,28 @@ def check_cmd(obj: Context, quick, as_json):
     ws.__dict__["manifest"] = load_manifest(ws.paths.manifest, strict=False)
     problems = check_corpus(ws.manifest, ws.docs_dir, load=not quick)
     if as_json:
-        emit_json({"ok": not problems, "checked": len(ws.manifest.sources), "problems": [p.to_dict() for p in problems]},
-                  "corpus_check")
+        emit_json(
+            {"ok": not problems, "checked": len(ws.manifest.sources), "problems": [p.to_dict() for p in problems]},
+            "corpus_check",
+        )
     else:
         for p in problems:
             click.echo(f"{p.kind:18} {p.message}")
-        click.echo(f"{len(ws.manifest.sources)} sources checked against {ws.docs_dir}: "
-                   + ("no problems" if not problems else f"{len(problems)} problem(s)"))
+        click.echo(
+            f"{len(ws.manifest.sources)} sources checked against {ws.docs_dir}: "
+            + ("no problems" if not problems else f"{len(problems)} problem(s)")
+        )
     if problems:
         click.get_current_context().exit(int(ExitStatus.FAILURE))
 
 
 @corpus.command("sync")
-@click.option("--from", "mirror", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Copy from this mirror folder instead of downloading.")
+@click.option(
+    "--from",
+    "mirror",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Copy from this mirror folder instead of downloading.",
+)
 @click.option("--accept", is_flag=True, help="Take changed downloads and record their new hashes in the manifest.")
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds per HTTP request.")
 @click.option("--retries", default=3, show_default=True, help="Retries per download.")
@@ -207,8 +267,16 @@ def sync_cmd(obj: Context, mirror, accept, timeout, retries, max_bytes, as_json)
     from ..corpus.sync import apply_accepted, sync_corpus
 
     ws = obj.workspace()
-    report = sync_corpus(ws.manifest, ws.docs_dir, mirror=mirror, accept=accept, timeout=timeout, retries=retries,
-                         max_bytes=max_bytes, progress=None if obj.quiet else (lambda m: click.echo(m, err=True)))
+    report = sync_corpus(
+        ws.manifest,
+        ws.docs_dir,
+        mirror=mirror,
+        accept=accept,
+        timeout=timeout,
+        retries=retries,
+        max_bytes=max_bytes,
+        progress=None if obj.quiet else (lambda m: click.echo(m, err=True)),
+    )
     if accept and any(r.status == "accepted" for r in report.results):
         save_manifest(apply_accepted(ws.manifest, report))
     if as_json:
@@ -226,5 +294,3 @@ def sync_cmd(obj: Context, mirror, accept, timeout, retries, max_bytes, as_json)
 
 def register(main: click.Group) -> None:
     main.add_command(corpus)
-
-

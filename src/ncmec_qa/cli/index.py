@@ -42,11 +42,15 @@ def index_status(obj: Context, as_json):
         click.echo(f"index:     {info['path']}")
         click.echo(f"built:     {info['built_at']}")
         click.echo(f"model:     {info['model']} ({info['dimension']} dimensions)")
-        click.echo(f"contents:  {c.get('documents')} documents, {c.get('passages')} passages, {c.get('sentences')} sentences")
+        click.echo(
+            f"contents:  {c.get('documents')} documents, {c.get('passages')} passages, {c.get('sentences')} sentences"
+        )
         click.echo(f"vectors:   {(info['vector_index'] or {}).get('type', 'flat')}")
         enc = info["encoder"] or {}
         if enc.get("files"):
-            agree = ", ".join(f"{p} min cosine {f['min_cosine']} (needs {f['threshold']})" for p, f in enc["files"].items())
+            agree = ", ".join(
+                f"{p} min cosine {f['min_cosine']} (needs {f['threshold']})" for p, f in enc["files"].items()
+            )
             click.echo(f"encoder:   ONNX, queries use {enc.get('query') or 'the model (no usable encoder)'}; {agree}")
         else:
             click.echo("encoder:   none: queries load the embedding model (sentence-transformers)")
@@ -66,8 +70,11 @@ def index_status(obj: Context, as_json):
 
 
 @click.command("verify")
-@click.option("--no-documents", is_flag=True,
-              help="Skip re-reading the document files (their sha256 and extracted text); check the index alone.")
+@click.option(
+    "--no-documents",
+    is_flag=True,
+    help="Skip re-reading the document files (their sha256 and extracted text); check the index alone.",
+)
 @json_option
 @click.pass_obj
 @handle_errors
@@ -83,9 +90,11 @@ def index_verify(obj: Context, no_documents, as_json):
         for p in rep.problems:
             click.echo(p)
         c = rep.checked
-        click.echo(f"{rep.generation}: {c['files']} files, {c['documents']} documents, {c['passages']} passages, "
-                   f"{c['sentences']} sentences, {c['document_files']} document files checked; "
-                   + (f"{len(rep.problems)} problem(s)" if rep.problems else "no problems"))
+        click.echo(
+            f"{rep.generation}: {c['files']} files, {c['documents']} documents, {c['passages']} passages, "
+            f"{c['sentences']} sentences, {c['document_files']} document files checked; "
+            + (f"{len(rep.problems)} problem(s)" if rep.problems else "no problems")
+        )
     if rep.problems:
         click.get_current_context().exit(int(ExitStatus.INDEX))
 

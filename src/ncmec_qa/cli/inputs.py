@@ -31,8 +31,10 @@ def check_source_ids(ws, sources=(), exclude=()) -> None:
             if sid not in known:
                 near = difflib.get_close_matches(sid, known, n=1)
                 hint = f"did you mean {near[0]!r}? " if near else ""
-                raise NcmecQaError(f"{option} {sid!r}: no source with this id in {ws.paths.manifest}; {hint}"
-                                   f"known ids: {', '.join(known) or '(none)'}")
+                raise NcmecQaError(
+                    f"{option} {sid!r}: no source with this id in {ws.paths.manifest}; {hint}"
+                    f"known ids: {', '.join(known) or '(none)'}"
+                )
 
 
 def nonempty(text: str | None, what: str, how: str) -> None:
@@ -61,8 +63,13 @@ def read_questions(question: str | None, prompt: str = "question> "):
             try:
                 line = line.decode("utf-8-sig" if n == 1 else "utf-8")
             except UnicodeDecodeError as e:
-                yield None, (f"stdin line {n} is not UTF-8 text (byte 0x{line[e.start]:02x} at position "
-                             f"{e.start + 1}); skipped it")
+                yield (
+                    None,
+                    (
+                        f"stdin line {n} is not UTF-8 text (byte 0x{line[e.start]:02x} at position "
+                        f"{e.start + 1}); skipped it"
+                    ),
+                )
                 continue
         if line.strip():
             yield line.strip(), None

@@ -28,19 +28,23 @@ def open_cmd(obj: Context, passage_id, quote, print_only, as_json):
     c = cite_passage(ws, passage_id, quote=quote)
     link = link_for(c, ws.docs_dir)
     if not link.url:
-        raise NcmecQaError(f"{c.source.id} has no url in {ws.paths.manifest} and its file {c.source.file} is not in "
-                           f"{ws.docs_dir}: record a url (`corpus add --url`) or run `ncmec-qa corpus sync`")
+        raise NcmecQaError(
+            f"{c.source.id} has no url in {ws.paths.manifest} and its file {c.source.file} is not in "
+            f"{ws.docs_dir}: record a url (`corpus add --url`) or run `ncmec-qa corpus sync`"
+        )
     opened = False
     if not print_only:
         import webbrowser
 
         opened = webbrowser.open(link.url)
         if not opened:
-            raise NcmecQaError(f"no web browser could be started to open {link.url}: set BROWSER, "
-                               "or pass --print to print the URL")
+            raise NcmecQaError(
+                f"no web browser could be started to open {link.url}: set BROWSER, or pass --print to print the URL"
+            )
     if as_json:
-        emit_json({"passage_id": c.passage.passage_id, "source_id": c.source.id, **link.to_dict(),
-                   "opened": opened}, "open")
+        emit_json(
+            {"passage_id": c.passage.passage_id, "source_id": c.source.id, **link.to_dict(), "opened": opened}, "open"
+        )
     elif print_only:
         click.echo(link.url)
     else:

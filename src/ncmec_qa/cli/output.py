@@ -17,8 +17,12 @@ PRECEDENCE = (ExitStatus.INDEX, ExitStatus.ERROR, ExitStatus.FAILURE)
 
 
 def json_option(f: Callable) -> Callable:
-    return click.option("--json", "as_json", is_flag=True,
-                        help="Print the result as JSON (schema in docs/json.md; JSON Lines where results stream).")(f)
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        help="Print the result as JSON (schema in docs/json.md; JSON Lines where results stream).",
+    )(f)
 
 
 def emit_json(obj: Any, kind: str | None = None) -> None:

@@ -18,13 +18,22 @@ def default_data(manifest: Path) -> Path:
 
 
 @click.command()
-@click.option("--data", type=click.Path(file_okay=False, path_type=Path), envvar=ENV_TRAIN,
-              help="Folder with questions.jsonl and claims.jsonl. Default: ../shared/train beside the checkout. "
-                   f"[env {ENV_TRAIN}]")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Where to write the models. Default: $NCMEC_QA_MODELS, else the package's own learn/params "
-                   "(the shipped models).")
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 when the refitted models differ from those in --out.")
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar=ENV_TRAIN,
+    help="Folder with questions.jsonl and claims.jsonl. Default: ../shared/train beside the checkout. "
+    f"[env {ENV_TRAIN}]",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the models. Default: $NCMEC_QA_MODELS, else the package's own learn/params "
+    "(the shipped models).",
+)
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 when the refitted models differ from those in --out."
+)
 @json_option
 @click.pass_obj
 @handle_errors
@@ -58,13 +67,16 @@ def train(obj: Context, data, out, check, as_json):
         emit_json(report, "train")
     else:
         q, c = report["questions"]["abstainer"], report["claims"]["cv"]
-        click.echo(f"abstention (cross-validated by group): AUC {q['cv_auc']:.3f}, threshold {q['cv']['threshold']:.2f}: "
-                   f"{q['cv']['answerable answered']}/{q['cv']['answerable']} answerable answered, "
-                   f"{q['cv']['unanswerable abstained']}/{q['cv']['unanswerable']} unanswerable abstained")
-        click.echo(f"verdicts (cross-validated by group): accuracy {c['accuracy']:.3f}, contradicted recall "
-                   f"{c['contradicted recall']:.3f}, not in corpus called supported {c['not_in_corpus called supported']:.3f}")
+        click.echo(
+            f"abstention (cross-validated by group): AUC {q['cv_auc']:.3f}, threshold {q['cv']['threshold']:.2f}: "
+            f"{q['cv']['answerable answered']}/{q['cv']['answerable']} answerable answered, "
+            f"{q['cv']['unanswerable abstained']}/{q['cv']['unanswerable']} unanswerable abstained"
+        )
+        click.echo(
+            f"verdicts (cross-validated by group): accuracy {c['accuracy']:.3f}, contradicted recall "
+            f"{c['contradicted recall']:.3f}, not in corpus called supported {c['not_in_corpus called supported']:.3f}"
+        )
 
 
 def register(main: click.Group) -> None:
     main.add_command(train)
-

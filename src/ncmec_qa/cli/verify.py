@@ -72,7 +72,6 @@ def _print_report(console, report) -> None:
     console.print(report.summary(), highlight=False)
 
 
-
 class _Sink:
     """Where the output goes: stdout as each piece is ready, or (with -o) the file, written once at the end."""
 
@@ -103,8 +102,13 @@ def _verdict_json(v, cite_format) -> dict:
 
 
 def _summary_json(report, status: ExitStatus) -> dict:
-    return {"source": report.source or None, "checked": len(report.verdicts), "counts": report.counts(),
-            "ok": report.ok, "exit_status": int(status)}
+    return {
+        "source": report.source or None,
+        "checked": len(report.verdicts),
+        "counts": report.counts(),
+        "ok": report.ok,
+        "exit_status": int(status),
+    }
 
 
 def _status(report, stale: ExitStatus, bad_lines: int, fail_on_not_found: bool) -> ExitStatus:
@@ -142,16 +146,26 @@ def _write(obj: Context, path: Path, text: str) -> None:
     type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
     help="Check every sentence of this article (plain text or Markdown; - reads it from stdin).",
 )
-@click.option("--annotate", type=click.Path(dir_okay=False, path_type=Path),
-              help="With --file: write the article to this file with a Markdown footnote per claim.")
-@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path),
-              help="With --file: write a self-contained HTML report, each claim coloured by its verdict.")
+@click.option(
+    "--annotate",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --file: write the article to this file with a Markdown footnote per claim.",
+)
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --file: write a self-contained HTML report, each claim coloured by its verdict.",
+)
 @retrieval_options
 @click.option("--markdown", "as_markdown", is_flag=True, help="Print the verdict (or the report) as Markdown.")
 @json_option
 @click.option("--cite-format", type=click.Choice(FORMATS), help="Also print the evidence as citations in this format.")
-@click.option("--pinpoints-only", is_flag=True,
-              help="In a Markdown report, cite claims and evidence by offsets only, quoting no text.")
+@click.option(
+    "--pinpoints-only",
+    is_flag=True,
+    help="In a Markdown report, cite claims and evidence by offsets only, quoting no text.",
+)
 @click.option("--fail-on-not-found", is_flag=True, help="Exit 1 also when a claim is not found in the corpus.")
 @click.option(
     "-o",
@@ -161,8 +175,22 @@ def _write(obj: Context, path: Path, text: str) -> None:
 )
 @click.pass_obj
 @handle_errors
-def verify(obj: Context, claim, file_, annotate, html_out, k, sources, exclude, as_markdown, as_json, cite_format,
-           pinpoints_only, fail_on_not_found, output):
+def verify(
+    obj: Context,
+    claim,
+    file_,
+    annotate,
+    html_out,
+    k,
+    sources,
+    exclude,
+    as_markdown,
+    as_json,
+    cite_format,
+    pinpoints_only,
+    fail_on_not_found,
+    output,
+):
     """Check CLAIM (or every sentence of an article with --file) against the corpus.
 
     Each claim gets a verdict (supported, contradicted or not_found), a one-line reason and
@@ -244,17 +272,39 @@ def verify(obj: Context, claim, file_, annotate, html_out, k, sources, exclude, 
             kind = rec.pop("type")
             if kind == "claim":
                 v = next(verdicts)
-                sink.add(json_line({**_verdict_json(v, cite_format), **{k_: rec[k_] for k_ in
-                                    ("sentence", "article_start", "article_end")}}, "verdict"))
+                sink.add(
+                    json_line(
+                        {
+                            **_verdict_json(v, cite_format),
+                            **{k_: rec[k_] for k_ in ("sentence", "article_start", "article_end")},
+                        },
+                        "verdict",
+                    )
+                )
             elif kind == "skipped":
                 sink.add(json_line(rec, "skipped"))
             else:
-                sink.add(json_line({**_summary_json(report, status), "source": str(file_), "sentences": rec["sentences"],
-                                    "skipped": rec["skipped"]}, "summary"))
+                sink.add(
+                    json_line(
+                        {
+                            **_summary_json(report, status),
+                            "source": str(file_),
+                            "sentences": rec["sentences"],
+                            "skipped": rec["skipped"],
+                        },
+                        "summary",
+                    )
+                )
     elif as_markdown or output is not None:
         flags = "--markdown --pinpoints-only" if pinpoints_only else "--markdown"
-        sink.add(report_markdown(report, command=_command_line(file_, exclude, sources, k, flags, output),
-                                 article=text, pinpoints_only=pinpoints_only))
+        sink.add(
+            report_markdown(
+                report,
+                command=_command_line(file_, exclude, sources, k, flags, output),
+                article=text,
+                pinpoints_only=pinpoints_only,
+            )
+        )
     else:
         _print_report(stdout_console(), report)
     _write_article_reports(obj, text, report, annotate, html_out, _command_line(file_, exclude, sources, k, "", None))

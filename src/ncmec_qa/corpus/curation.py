@@ -47,8 +47,14 @@ def _listed_files(docs_dir: Path) -> Iterable[str]:
             yield rel.as_posix()
 
 
-_PROBLEM_OF = {"missing": "missing_file", "outside": "outside_folder", "not_regular": "not_a_file",
-               "limit": "over_limit", "unreadable": "unreadable", "parse": "unreadable"}
+_PROBLEM_OF = {
+    "missing": "missing_file",
+    "outside": "outside_folder",
+    "not_regular": "not_a_file",
+    "limit": "over_limit",
+    "unreadable": "unreadable",
+    "parse": "unreadable",
+}
 
 
 def _read_problem(s: Source, docs_dir: Path, e: LoadError) -> Problem:
@@ -73,15 +79,24 @@ def check_corpus(manifest: Manifest, docs_dir: Path, limits: Limits = Limits(), 
             problems.append(Problem("duplicate_id", s.id, s.file, f"id {s.id!r} is used by more than one record"))
         seen_ids.add(s.id)
         if s.file in seen_files:
-            problems.append(Problem("duplicate_file", s.id, s.file,
-                                    f"{s.file} is listed twice (as {seen_files[s.file]} and {s.id})"))
+            problems.append(
+                Problem(
+                    "duplicate_file", s.id, s.file, f"{s.file} is listed twice (as {seen_files[s.file]} and {s.id})"
+                )
+            )
         seen_files.setdefault(s.file, s.id)
         for fld in (*REQUIRED, "rights"):
             if fld != "sha256" and not getattr(s, fld):
                 problems.append(Problem("missing_metadata", s.id, s.file, f"{s.id}: no {fld} recorded"))
         if s.format not in LOADERS:
-            problems.append(Problem("unsupported_format", s.id, s.file,
-                                    f"{s.id}: format {s.format!r} is not one of {', '.join(sorted(LOADERS))}"))
+            problems.append(
+                Problem(
+                    "unsupported_format",
+                    s.id,
+                    s.file,
+                    f"{s.id}: format {s.format!r} is not one of {', '.join(sorted(LOADERS))}",
+                )
+            )
         if not s.file:  # reported above as missing metadata; there is no file to look at
             continue
         try:
@@ -100,13 +115,20 @@ def check_corpus(manifest: Manifest, docs_dir: Path, limits: Limits = Limits(), 
         if not s.sha256:
             problems.append(Problem("missing_metadata", s.id, s.file, f"{s.id}: no sha256 recorded (it is {digest})"))
         elif digest != s.sha256:
-            problems.append(Problem("drift", s.id, s.file,
-                                    f"{s.file} changed since curation: sha256 {digest[:12]}… is not the recorded {s.sha256[:12]}…"))
+            problems.append(
+                Problem(
+                    "drift",
+                    s.id,
+                    s.file,
+                    f"{s.file} changed since curation: sha256 {digest[:12]}… is not the recorded {s.sha256[:12]}…",
+                )
+            )
     from .editions import dangling
 
     for sid, line in dangling(manifest.sources):
-        problems.append(Problem("dangling_reference", sid, manifest.get(sid).file if sid in manifest.by_id() else "",
-                                line))
+        problems.append(
+            Problem("dangling_reference", sid, manifest.get(sid).file if sid in manifest.by_id() else "", line)
+        )
     for line in validate_ids(manifest.sources):
         if "duplicate id" not in line:
             sid = line.split(":", 1)[0]
@@ -114,10 +136,16 @@ def check_corpus(manifest: Manifest, docs_dir: Path, limits: Limits = Limits(), 
     if docs_dir.is_dir():
         for rel in _listed_files(docs_dir):
             if rel not in seen_files:
-                problems.append(Problem("unlisted_file", None, rel,
-                                        f"{rel} is in the documents folder but no record names it: record it with "
-                                        f"`ncmec-qa corpus add {docs_dir / rel} --file {rel}` (with --title, "
-                                        "--publisher, --date, --rights), or delete the file"))
+                problems.append(
+                    Problem(
+                        "unlisted_file",
+                        None,
+                        rel,
+                        f"{rel} is in the documents folder but no record names it: record it with "
+                        f"`ncmec-qa corpus add {docs_dir / rel} --file {rel}` (with --title, "
+                        "--publisher, --date, --rights), or delete the file",
+                    )
+                )
     return problems
 
 
@@ -130,8 +158,10 @@ def check_add_fields(**fields: Any) -> None:
     (`--date 2026-13-45`, `--url ftp://…`, `--author "Robert Grimm"`)."""
     missing = [f"--{k}" for k in ADD_REQUIRED if not fields.get(k)]
     if missing:
-        raise ManifestError(f"missing required metadata: {', '.join(missing)} (`corpus check` requires "
-                            f"{'it' if len(missing) == 1 else 'them'} of every source); nothing was added")
+        raise ManifestError(
+            f"missing required metadata: {', '.join(missing)} (`corpus check` requires "
+            f"{'it' if len(missing) == 1 else 'them'} of every source); nothing was added"
+        )
     from .manifest_schema import check_record
 
     record = {k: (list(v) if isinstance(v, tuple) else v) for k, v in fields.items() if v not in (None, "", ())}
@@ -141,7 +171,7 @@ def check_add_fields(**fields: Any) -> None:
         for p in problems:  # "source: date must be …" as "--date must be …"
             field = p.field.split("[", 1)[0]
             option = "--author" if field == "authors" else f"--{field}"
-            lines.append(option + p.message.split(": ", 1)[1][len(p.field):])
+            lines.append(option + p.message.split(": ", 1)[1][len(p.field) :])
         raise ManifestError("; ".join(lines) + "; nothing was added")
 
 
@@ -152,12 +182,13 @@ class AddResult:
     warnings: tuple[str, ...]
 
 
-
 def _norm_sentence(s: str) -> str:
     return " ".join(re.findall(r"\w+", s.lower()))
 
 
-def near_duplicates(doc_path: Path, fmt: str, manifest: Manifest, docs_dir: Path, threshold: float = 0.5) -> list[tuple[str, float]]:
+def near_duplicates(
+    doc_path: Path, fmt: str, manifest: Manifest, docs_dir: Path, threshold: float = 0.5
+) -> list[tuple[str, float]]:
     """Sources that already contain at least `threshold` of the new document's sentences."""
     new = load_document(doc_path, "new", doc_path.name, fmt)
     mine = {_norm_sentence(s.text) for p in chunk_document(new) for s in p.sentences}
@@ -199,20 +230,24 @@ def add_source(
 ) -> AddResult:
     """Record a new document in the manifest (and place it in the documents folder). Every field is
     checked against the manifest's schema before anything is copied or written."""
-    check_add_fields(title=title, publisher=publisher, date=date, rights=rights, url=url, edition=edition,
-                     kind=kind, authors=authors)
+    check_add_fields(
+        title=title, publisher=publisher, date=date, rights=rights, url=url, edition=edition, kind=kind, authors=authors
+    )
     is_url = re.match(r"^https?://", path_or_url) is not None
     name = file or (path_or_url.rstrip("/").rsplit("/", 1)[-1] if is_url else Path(path_or_url).name)
     fmt = fmt or detect_format(name)
     if fmt is None:
-        raise ManifestError(f"{name}: cannot tell the format from its name; pass --format ({', '.join(sorted(set(FORMATS.values())))})")
+        raise ManifestError(
+            f"{name}: cannot tell the format from its name; pass --format ({', '.join(sorted(set(FORMATS.values())))})"
+        )
     if fmt not in LOADERS:
         raise ManifestError(f"{name}: unsupported format {fmt!r}")
     try:
         target = resolve_inside(docs_dir, name)
     except LoadError:
-        raise ManifestError(f"{name}: {OUTSIDE} {Path(docs_dir).resolve()}; name the copy with a --file "
-                            "path inside it") from None
+        raise ManifestError(
+            f"{name}: {OUTSIDE} {Path(docs_dir).resolve()}; name the copy with a --file path inside it"
+        ) from None
     if any(s.file == name for s in manifest.sources):
         raise ManifestError(f"{name}: the manifest already has a record for this file")
     # Everything that can be refused without the document is checked before it is copied in,
@@ -234,8 +269,9 @@ def add_source(
     if superseded_by:
         from .editions import dangling
 
-        probe = Source(id=sid, file=name, title="", publisher="", date="", format=fmt, sha256="",
-                       superseded_by=superseded_by)
+        probe = Source(
+            id=sid, file=name, title="", publisher="", date="", format=fmt, sha256="", superseded_by=superseded_by
+        )
         for _, line in dangling([*manifest.sources, probe]):
             if line.startswith(f"{sid}:"):
                 raise ManifestError(line)
@@ -276,9 +312,20 @@ def add_source(
             target.unlink()
         raise ManifestError(f"not added: {e}") from None
     src_rec = Source(
-        id=sid, file=name, title=title or "", publisher=publisher or "", date=date or "", format=fmt,
-        sha256=digest, url=url, rights=rights, bytes=target.stat().st_size, kind=kind, edition=edition,
-        supersedes=tuple(supersedes), superseded_by=superseded_by or None,
+        id=sid,
+        file=name,
+        title=title or "",
+        publisher=publisher or "",
+        date=date or "",
+        format=fmt,
+        sha256=digest,
+        url=url,
+        rights=rights,
+        bytes=target.stat().st_size,
+        kind=kind,
+        edition=edition,
+        supersedes=tuple(supersedes),
+        superseded_by=superseded_by or None,
         authors=tuple(" ".join(a.split()) for a in authors),
     )
     warnings = tuple(

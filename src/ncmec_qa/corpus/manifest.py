@@ -44,8 +44,10 @@ class ManifestInvalid(ManifestError):
         n = len(self.problems)
         lines = "; ".join(p.message for p in self.problems)
         fix = "fix it in the manifest" if n == 1 else "fix them in the manifest"
-        super().__init__(f"{path}: {lines if n == 1 else f'{n} problems: {lines}'}; {fix} "
-                         "(`ncmec-qa corpus check` lists every problem one per line)")
+        super().__init__(
+            f"{path}: {lines if n == 1 else f'{n} problems: {lines}'}; {fix} "
+            "(`ncmec-qa corpus check` lists every problem one per line)"
+        )
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,7 @@ class Manifest:
             return override
         if self.documents:
             return (self.path.parent / self.documents).resolve()
-        raise ManifestError(
-            "no documents folder: pass --docs, set NCMEC_QA_DOCS, or set `documents` in the manifest"
-        )
+        raise ManifestError("no documents folder: pass --docs, set NCMEC_QA_DOCS, or set `documents` in the manifest")
 
     def with_sources(self, sources: Iterable[Source]) -> "Manifest":
         return replace(self, sources=tuple(sources))
@@ -157,8 +157,22 @@ def manifest_hash(manifest: Manifest) -> str:
 
 
 _FIELD_ORDER = (
-    "id", "file", "title", "authors", "publisher", "date", "url", "format", "kind", "edition",
-    "supersedes", "superseded_by", "rights", "bytes", "sha256", "retrieved_from",
+    "id",
+    "file",
+    "title",
+    "authors",
+    "publisher",
+    "date",
+    "url",
+    "format",
+    "kind",
+    "edition",
+    "supersedes",
+    "superseded_by",
+    "rights",
+    "bytes",
+    "sha256",
+    "retrieved_from",
 )
 
 

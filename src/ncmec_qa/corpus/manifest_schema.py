@@ -81,8 +81,10 @@ def _authors(v: list[str]) -> list[str]:
     for name in v:
         family, comma, given = (x.strip() for x in name.partition(","))
         if not comma or not family or not given or "," in given:
-            raise _problem(f'must list people as "Family, Given" (e.g. "Grimm, Robert"), not {name!r}; '
-                           "an institution is the publisher, not an author")
+            raise _problem(
+                f'must list people as "Family, Given" (e.g. "Grimm, Robert"), not {name!r}; '
+                "an institution is the publisher, not an author"
+            )
     return v
 
 
@@ -94,7 +96,10 @@ def _ids(v: list[str]) -> list[str]:
 
 _STR = cs.str_schema(strict=True)
 _FIELD_SCHEMAS: dict[str, cs.CoreSchema] = {
-    "id": _STR, "file": _STR, "title": _STR, "publisher": _STR,
+    "id": _STR,
+    "file": _STR,
+    "title": _STR,
+    "publisher": _STR,
     "authors": cs.no_info_after_validator_function(_authors, cs.list_schema(_STR, strict=True)),
     "date": cs.no_info_plain_validator_function(_date),
     "format": _STR,
@@ -109,8 +114,11 @@ _FIELD_SCHEMAS: dict[str, cs.CoreSchema] = {
     "retrieved_from": cs.dict_schema(_STR, _STR, strict=True),
 }
 # One [[source]] table: every field optional here (whether a required one may be missing is the caller's rule)
-_RECORD = SchemaValidator(cs.typed_dict_schema(
-    {k: cs.typed_dict_field(v, required=False) for k, v in _FIELD_SCHEMAS.items()}, extra_behavior="forbid"))
+_RECORD = SchemaValidator(
+    cs.typed_dict_schema(
+        {k: cs.typed_dict_field(v, required=False) for k, v in _FIELD_SCHEMAS.items()}, extra_behavior="forbid"
+    )
+)
 FIELDS = tuple(_FIELD_SCHEMAS)
 
 
@@ -132,8 +140,12 @@ def _phrase(err: dict[str, Any], field: str) -> str:
         return f"must be a list of source ids, e.g. supersedes = {example}, not {value!r}"
     if kind == "greater_than_equal":
         return f"must be a number of bytes (0 or more), not {value!r}"
-    expected = {"string_type": "a string", "int_type": "an integer", "list_type": "a list",
-                "dict_type": "a table (key = value pairs)"}.get(kind)
+    expected = {
+        "string_type": "a string",
+        "int_type": "an integer",
+        "list_type": "a list",
+        "dict_type": "a table (key = value pairs)",
+    }.get(kind)
     if expected:
         return f"must be {expected}, not {value!r}"
     return err["msg"][:1].lower() + err["msg"][1:]
@@ -152,16 +164,18 @@ def check_record(d: Any, index: int, require: bool = True) -> tuple[Source | Non
     problems. `require`: a missing or empty required field is a problem (else `corpus check` reports it)."""
     if not isinstance(d, dict):
         where = _where(index, None)
-        return None, [FieldProblem(where, None, "", f"{where}: must be a table ([[source]] with key = value lines), "
-                                                   f"not {d!r}")]
+        return None, [
+            FieldProblem(where, None, "", f"{where}: must be a table ([[source]] with key = value lines), not {d!r}")
+        ]
     d = {k: list(v) if isinstance(v, tuple) else v for k, v in d.items() if v is not None}  # tuples: from code
     sid = d.get("id")
     where = _where(index, sid)
     problems: list[FieldProblem] = []
 
     def add(field: str, phrase: str) -> None:
-        problems.append(FieldProblem(where, sid if isinstance(sid, str) and sid else None, field,
-                                     f"{where}: {field} {phrase}"))
+        problems.append(
+            FieldProblem(where, sid if isinstance(sid, str) and sid else None, field, f"{where}: {field} {phrase}")
+        )
 
     try:
         rec = _RECORD.validate_python(d)
@@ -178,22 +192,35 @@ def check_record(d: Any, index: int, require: bool = True) -> tuple[Source | Non
         except ValidationError:  # pragma: no cover - every failing field was dropped
             return None, problems
     if require:
-        problems[:0] = [FieldProblem(where, rec.get("id") or None, k, f"{where}: missing required field {k!r}")
-                        for k in REQUIRED if not rec.get(k) and not any(p.field == k for p in problems)]
+        problems[:0] = [
+            FieldProblem(where, rec.get("id") or None, k, f"{where}: missing required field {k!r}")
+            for k in REQUIRED
+            if not rec.get(k) and not any(p.field == k for p in problems)
+        ]
     src = Source(
-        id=rec.get("id") or f"#{index}", file=rec.get("file", ""), title=rec.get("title", ""),
-        publisher=rec.get("publisher", ""), date=rec.get("date", ""), format=rec.get("format", ""),
-        sha256=rec.get("sha256", ""), url=rec.get("url") or None, rights=rec.get("rights") or None,
-        bytes=rec.get("bytes"), kind=rec.get("kind", "primary"), edition=rec.get("edition") or None,
-        supersedes=tuple(rec.get("supersedes", ())), superseded_by=rec.get("superseded_by") or None,
+        id=rec.get("id") or f"#{index}",
+        file=rec.get("file", ""),
+        title=rec.get("title", ""),
+        publisher=rec.get("publisher", ""),
+        date=rec.get("date", ""),
+        format=rec.get("format", ""),
+        sha256=rec.get("sha256", ""),
+        url=rec.get("url") or None,
+        rights=rec.get("rights") or None,
+        bytes=rec.get("bytes"),
+        kind=rec.get("kind", "primary"),
+        edition=rec.get("edition") or None,
+        supersedes=tuple(rec.get("supersedes", ())),
+        superseded_by=rec.get("superseded_by") or None,
         retrieved_from=dict(rec["retrieved_from"]) if rec.get("retrieved_from") else None,
         authors=tuple(" ".join(x.split()) for x in rec.get("authors", ())),
     )
     return src, problems
 
 
-def check_document(data: Any, require: bool = True, cross: bool = True
-                   ) -> tuple[list[Source], str | None, list[FieldProblem]]:
+def check_document(
+    data: Any, require: bool = True, cross: bool = True
+) -> tuple[list[Source], str | None, list[FieldProblem]]:
     """A parsed manifest: its sources, its `documents` folder and every problem of its shape and fields
     (and, with `cross`, of ids and references between records)."""
     if not isinstance(data, dict):
@@ -206,7 +233,10 @@ def check_document(data: Any, require: bool = True, cross: bool = True
     for key in data:
         if key not in TOP_LEVEL:
             near = difflib.get_close_matches(key, TOP_LEVEL, n=1)
-            top(key, f"is not a manifest setting ({f'did you mean {near[0]!r}?' if near else 'known: ' + ', '.join(TOP_LEVEL)})")
+            top(
+                key,
+                f"is not a manifest setting ({f'did you mean {near[0]!r}?' if near else 'known: ' + ', '.join(TOP_LEVEL)})",
+            )
     documents = data.get("documents")
     if documents is not None and not (isinstance(documents, str) and documents.strip()):
         top("documents", f"must be a folder path (a non-empty string), not {documents!r}")
@@ -240,9 +270,13 @@ def cross_check(sources: list[Source], positions: list[int | None] | None = None
             continue  # no id: reported as missing
         where = _where(i, s.id)
         if not id_re.match(s.id):
-            problems.append(FieldProblem(where, s.id, "id", f"{where}: id must be lowercase letters, digits, '.' or '-'"))
+            problems.append(
+                FieldProblem(where, s.id, "id", f"{where}: id must be lowercase letters, digits, '.' or '-'")
+            )
         if s.id in first:
-            problems.append(FieldProblem(where, s.id, "id", f"{where}: duplicate id {s.id!r} (also source #{first[s.id]})"))
+            problems.append(
+                FieldProblem(where, s.id, "id", f"{where}: duplicate id {s.id!r} (also source #{first[s.id]})")
+            )
         first.setdefault(s.id, i)
     for sid, line in dangling(sources):
         where = _where(first.get(sid, 0), sid)

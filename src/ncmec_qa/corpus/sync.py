@@ -72,9 +72,15 @@ class SyncReport:
 def make_session(retries: int = 3) -> requests.Session:
     """A Session that retries connect errors and 429/5xx (with backoff) and identifies itself."""
     retry = Retry(
-        total=retries, connect=retries, read=0, status=retries, other=0,
-        backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504),
-        allowed_methods=frozenset({"GET"}), raise_on_status=False,
+        total=retries,
+        connect=retries,
+        read=0,
+        status=retries,
+        other=0,
+        backoff_factor=0.5,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=frozenset({"GET"}),
+        raise_on_status=False,
     )
     s = requests.Session()
     s.mount("http://", HTTPAdapter(max_retries=retry))
@@ -120,8 +126,9 @@ def _read_chunks(f: BinaryIO) -> Iterable[bytes]:
     return iter(lambda: f.read(_CHUNK), b"")
 
 
-def _download(session: requests.Session, src: Source, target: Path, timeout: float,
-              max_bytes: int) -> tuple[Path, str, int]:
+def _download(
+    session: requests.Session, src: Source, target: Path, timeout: float, max_bytes: int
+) -> tuple[Path, str, int]:
     what = f"{src.file} from {src.url}"
     with session.get(src.url, timeout=timeout, stream=True) as r:
         if r.status_code >= 400:
@@ -132,8 +139,9 @@ def _download(session: requests.Session, src: Source, target: Path, timeout: flo
         return _write_temp(target, r.iter_content(_CHUNK), max_bytes, what)
 
 
-def _obtain(src: Source, docs_dir: Path, mirror: Path | None, accept: bool, session_for, timeout: float,
-            max_bytes: int) -> SyncResult:
+def _obtain(
+    src: Source, docs_dir: Path, mirror: Path | None, accept: bool, session_for, timeout: float, max_bytes: int
+) -> SyncResult:
     res = SyncResult(src.id, src.file, "error", expected_sha256=src.sha256)
     target = _inside(docs_dir, src.file)
     local = sha256_file(target) if target.is_file() else None
@@ -150,8 +158,13 @@ def _obtain(src: Source, docs_dir: Path, mirror: Path | None, accept: bool, sess
         tmp, digest, size = _download(session_for(), src, target, timeout, max_bytes)
         done = "downloaded"
     elif local is not None:
-        return replace(res, status="drift", actual_sha256=local, path=target,
-                       reason=f"{src.file}: local file differs from the recorded sha256; no url recorded")
+        return replace(
+            res,
+            status="drift",
+            actual_sha256=local,
+            path=target,
+            reason=f"{src.file}: local file differs from the recorded sha256; no url recorded",
+        )
     else:
         return replace(res, status="skipped", reason="no url recorded; use --from DIR")
     res = replace(res, actual_sha256=digest, bytes=size)
@@ -163,15 +176,26 @@ def _obtain(src: Source, docs_dir: Path, mirror: Path | None, accept: bool, sess
     aside = docs_dir / ".drift" / src.file
     aside.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, aside)
-    return replace(res, status="drift", path=aside,
-                   reason=f"{src.file}: {done} content has sha256 {digest[:12]}…, record says "
-                          f"{src.sha256[:12]}…; kept in {aside} (accept to replace)")
+    return replace(
+        res,
+        status="drift",
+        path=aside,
+        reason=f"{src.file}: {done} content has sha256 {digest[:12]}…, record says "
+        f"{src.sha256[:12]}…; kept in {aside} (accept to replace)",
+    )
 
 
-def sync_corpus(manifest: Manifest, docs_dir: Path, mirror: Path | None = None, accept: bool = False,
-                timeout: float = 30.0, retries: int = 3, max_bytes: int = 200 * 1024 * 1024,
-                session: requests.Session | None = None,
-                progress: Callable[[str], None] | None = None) -> SyncReport:
+def sync_corpus(
+    manifest: Manifest,
+    docs_dir: Path,
+    mirror: Path | None = None,
+    accept: bool = False,
+    timeout: float = 30.0,
+    retries: int = 3,
+    max_bytes: int = 200 * 1024 * 1024,
+    session: requests.Session | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> SyncReport:
     """Obtain every source of the manifest into docs_dir; one SyncResult per source, in order."""
     docs_dir = Path(docs_dir)
     own: list[requests.Session] = []
@@ -196,8 +220,10 @@ def sync_corpus(manifest: Manifest, docs_dir: Path, mirror: Path | None = None, 
                 r = SyncResult(src.id, src.file, "error", f"{src.file}{where}: {msg}", src.sha256)
             results.append(r)
             if progress:
-                progress(f"[{i}/{len(manifest.sources)}] {r.status:<10} {src.file}"
-                         + (f" — {r.reason}" if r.reason and r.status not in ("ok", "copied", "downloaded") else ""))
+                progress(
+                    f"[{i}/{len(manifest.sources)}] {r.status:<10} {src.file}"
+                    + (f" — {r.reason}" if r.reason and r.status not in ("ok", "copied", "downloaded") else "")
+                )
     finally:
         for s in own:
             s.close()
@@ -228,8 +254,9 @@ def file_drift(manifest: Manifest, docs_dir: Path) -> list[tuple[Source, str, st
     return out
 
 
-def download(url: str, target: Path, timeout: float = 30.0, retries: int = 3,
-             max_bytes: int = 200 * 1024 * 1024) -> tuple[str, int]:
+def download(
+    url: str, target: Path, timeout: float = 30.0, retries: int = 3, max_bytes: int = 200 * 1024 * 1024
+) -> tuple[str, int]:
     """Download `url` to `target` (atomically); returns (sha256, size)."""
     src = Source(id="download", file=target.name, title="", publisher="", date="", format="", sha256="", url=url)
     with make_session(retries) as session:

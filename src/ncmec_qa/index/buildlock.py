@@ -26,7 +26,9 @@ def wait_seconds() -> float:
     except ValueError:
         from ..errors import NcmecQaError
 
-        raise NcmecQaError(f"{WAIT_ENV}={raw!r} is not a number of seconds (e.g. {WAIT_ENV}=0 to fail at once)") from None
+        raise NcmecQaError(
+            f"{WAIT_ENV}={raw!r} is not a number of seconds (e.g. {WAIT_ENV}=0 to fail at once)"
+        ) from None
     return max(0.0, value)
 
 
@@ -40,7 +42,9 @@ def owner(index_dir: Path) -> str:
 
 
 @contextmanager
-def build_lock(index_dir: Path, wait: float | None = None, log: Callable[[str], None] = lambda m: None) -> Iterator[None]:
+def build_lock(
+    index_dir: Path, wait: float | None = None, log: Callable[[str], None] = lambda m: None
+) -> Iterator[None]:
     """Hold the build lock of `index_dir` for the duration of the block."""
     from filelock import FileLock, Timeout
 
@@ -52,14 +56,18 @@ def build_lock(index_dir: Path, wait: float | None = None, log: Callable[[str], 
     except Timeout:
         who = owner(index_dir)
         if wait <= 0:
-            raise IndexBusy(f"another build ({who}) is writing {index_dir}; wait for it to finish "
-                            f"(or set {WAIT_ENV} to a number of seconds to wait)") from None
+            raise IndexBusy(
+                f"another build ({who}) is writing {index_dir}; wait for it to finish "
+                f"(or set {WAIT_ENV} to a number of seconds to wait)"
+            ) from None
         log(f"waiting for another build ({who}) to finish, up to {wait:.0f} s ({WAIT_ENV} sets it)…")
         try:
             lock.acquire(timeout=wait)
         except Timeout:
-            raise IndexBusy(f"another build ({owner(index_dir)}) still holds {index_dir / LOCK} after {wait:.0f} s; "
-                            f"wait for it to finish or raise {WAIT_ENV}") from None
+            raise IndexBusy(
+                f"another build ({owner(index_dir)}) still holds {index_dir / LOCK} after {wait:.0f} s; "
+                f"wait for it to finish or raise {WAIT_ENV}"
+            ) from None
     try:
         (index_dir / OWNER).write_text(json.dumps({"pid": os.getpid(), "since": time.time()}), encoding="utf-8")
         yield

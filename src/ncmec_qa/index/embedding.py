@@ -74,8 +74,15 @@ class SentenceTransformerEmbedder:
         out = []
         for i in range(0, len(texts), self.batch_size):
             batch = list(texts[i : i + self.batch_size])
-            out.append(model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True,
-                                    convert_to_numpy=True, show_progress_bar=False))
+            out.append(
+                model.encode(
+                    batch,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            )
             if progress:
                 progress(len(batch))
         if not out:
@@ -109,5 +116,5 @@ class FakeEmbedder:
 def make_embedder(name: str | None = None) -> Embedder:
     name = name or os.environ.get("NCMEC_QA_MODEL") or DEFAULT_MODEL
     if name.startswith(FAKE_PREFIX):
-        return FakeEmbedder(dimension=int(name[len(FAKE_PREFIX):] or 64), name=name)
+        return FakeEmbedder(dimension=int(name[len(FAKE_PREFIX) :] or 64), name=name)
     return SentenceTransformerEmbedder(name=name)

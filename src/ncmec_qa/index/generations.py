@@ -66,20 +66,29 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_store(path: Path, documents: Sequence[StoredDocument], passages: Sequence[Passage],
-                 contexts: Sequence[str], n_sentence_vectors: int) -> None:
+def _write_store(
+    path: Path,
+    documents: Sequence[StoredDocument],
+    passages: Sequence[Passage],
+    contexts: Sequence[str],
+    n_sentence_vectors: int,
+) -> None:
     from .store import content_terms
 
     db = sqlite3.connect(path)
     try:
         db.executescript(SCHEMA)
-        db.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?)",
-                       [(d.source_id, d.file, d.sha256, d.format, d.text) for d in documents])
+        db.executemany(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?)",
+            [(d.source_id, d.file, d.sha256, d.format, d.text) for d in documents],
+        )
         srow = 0
         df: Counter[str] = Counter()
         for i, (p, ctx) in enumerate(zip(passages, contexts), start=1):
-            db.execute("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (i, p.passage_id, p.source_id, p.file, p.start, p.end, p.section, p.page, p.text, ctx))
+            db.execute(
+                "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (i, p.passage_id, p.source_id, p.file, p.start, p.end, p.section, p.page, p.text, ctx),
+            )
             rows = [(srow + j, i, s.start, s.end, s.kind) for j, s in enumerate(p.sentences, start=1)]
             db.executemany("INSERT INTO sentences VALUES (?, ?, ?, ?, ?)", rows)
             srow += len(rows)

@@ -68,18 +68,28 @@ def document_issues(manifest: Manifest, docs_dir: Path, meta: dict[str, Any]) ->
         have = indexed.get(src.id)
         if have is None:
             if src.id in failed:
-                out.append(DocIssue(src.id, src.file, "skipped", f"the build skipped it: {failed[src.id].get('reason')}"))
+                out.append(
+                    DocIssue(src.id, src.file, "skipped", f"the build skipped it: {failed[src.id].get('reason')}")
+                )
             else:
                 out.append(DocIssue(src.id, src.file, "new", f"in the manifest but not indexed; {REBUILD}"))
             continue
         if digest is None:
-            out.append(DocIssue(src.id, src.file, "missing", f"indexed, but the file {why}; "
-                                "`ncmec-qa corpus sync` obtains it"))
+            out.append(
+                DocIssue(src.id, src.file, "missing", f"indexed, but the file {why}; `ncmec-qa corpus sync` obtains it")
+            )
         elif digest != have:
             out.append(DocIssue(src.id, src.file, "changed", f"the file changed since it was indexed; {REBUILD}"))
         if have != src.sha256:
-            out.append(DocIssue(src.id, src.file, "drift", "indexed from a file whose sha256 differs from the "
-                                "manifest's; answers quoting it say so (`ncmec-qa corpus check` explains)"))
+            out.append(
+                DocIssue(
+                    src.id,
+                    src.file,
+                    "drift",
+                    "indexed from a file whose sha256 differs from the "
+                    "manifest's; answers quoting it say so (`ncmec-qa corpus check` explains)",
+                )
+            )
     known = {s.id for s in manifest.sources}
     for sid in sorted(set(indexed) - known):
         out.append(DocIssue(sid, sid, "removed", f"indexed but no longer in the manifest; {REBUILD}"))
@@ -87,8 +97,10 @@ def document_issues(manifest: Manifest, docs_dir: Path, meta: dict[str, Any]) ->
 
 
 def drift_note(source_id: str) -> str:
-    return (f"{source_id} was indexed from a file whose sha256 differs from the manifest's record (drift): its "
-            "quotes are from the file as found, not the recorded edition; `ncmec-qa corpus check` explains")
+    return (
+        f"{source_id} was indexed from a file whose sha256 differs from the manifest's record (drift): its "
+        "quotes are from the file as found, not the recorded edition; `ncmec-qa corpus check` explains"
+    )
 
 
 # -- index verify ------------------------------------------------------------------------------------------
@@ -99,8 +111,12 @@ class VerifyReport:
     checked: dict[str, int]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"generation": self.generation, "ok": not self.problems, "problems": self.problems,
-                "checked": self.checked}
+        return {
+            "generation": self.generation,
+            "ok": not self.problems,
+            "problems": self.problems,
+            "checked": self.checked,
+        }
 
 
 def verify_generation(index_dir: Path, docs_dir: Path | None = None) -> VerifyReport:
@@ -163,7 +179,9 @@ def _check_rows(rep: VerifyReport, gen: Path, meta: dict[str, Any], db: sqlite3.
     for rid, a, z in db.execute('SELECT passage_rowid, start, "end" FROM sentences'):
         sents.setdefault(rid, []).append((a, z))
     n = 0
-    for rid, pid, sid, s, e, text in db.execute('SELECT rowid, passage_id, source_id, start, "end", text FROM passages'):
+    for rid, pid, sid, s, e, text in db.execute(
+        'SELECT rowid, passage_id, source_id, start, "end", text FROM passages'
+    ):
         n += 1
         doc = docs.get(sid)
         if doc is None or doc[s:e] != text:
@@ -178,8 +196,9 @@ def _check_rows(rep: VerifyReport, gen: Path, meta: dict[str, Any], db: sqlite3.
         except (OSError, ValueError):
             continue  # already reported by the file checks
         if arr.ndim != 2 or arr.shape != (rows, meta["dimension"]):
-            rep.problems.append(problem(gen / name, f"has shape {list(arr.shape)} for {rows} rows of "
-                                        f"{meta['dimension']}"))
+            rep.problems.append(
+                problem(gen / name, f"has shape {list(arr.shape)} for {rows} rows of {meta['dimension']}")
+            )
         elif not np.isfinite(arr).all():
             rep.problems.append(problem(gen / name, "holds NaN or infinite values"))
 
@@ -195,8 +214,13 @@ def _check_document_files(rep: VerifyReport, db: sqlite3.Connection, docs_dir: P
             continue  # not on disk (status reports it): the stored text is all there is to check
         rep.checked["document_files"] += 1
         if digest != sha:
-            rep.problems.append(problem(docs_dir / file, f"changed since it was indexed (sha256 {digest[:12]}…, "
-                                        f"indexed {sha[:12]}…)", REBUILD))
+            rep.problems.append(
+                problem(
+                    docs_dir / file,
+                    f"changed since it was indexed (sha256 {digest[:12]}…, indexed {sha[:12]}…)",
+                    REBUILD,
+                )
+            )
             continue
         try:
             again = load_document(docs_dir / file, sid, file, fmt).text

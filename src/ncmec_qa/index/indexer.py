@@ -112,12 +112,19 @@ def _previous(index_dir: Path, model: str, chunking: dict[str, Any]):
 def _reusable(prev: StoredDocument | None, src: Source, digest: str, old: list | None) -> bool:
     """The stored passages and vectors are what this build would make: same bytes, file, format
     and loader, and the same context (title, section) embedded beside each passage."""
-    return (prev is not None and old is not None and prev.sha256 == digest and prev.file == src.file
-            and prev.format == src.format and all(passage_context(src, p) == ctx for p, ctx, _, _ in old))
+    return (
+        prev is not None
+        and old is not None
+        and prev.sha256 == digest
+        and prev.file == src.file
+        and prev.format == src.format
+        and all(passage_context(src, p) == ctx for p, ctx, _, _ in old)
+    )
 
 
-def _read(src: Source, docs_dir: Path, limits: Limits, chunk_cfg: ChunkConfig, prev: StoredDocument | None,
-          old: list | None):
+def _read(
+    src: Source, docs_dir: Path, limits: Limits, chunk_cfg: ChunkConfig, prev: StoredDocument | None, old: list | None
+):
     """(sha256, None) when the stored passages can be kept, else (sha256, (document, passages)).
 
     The file is read once (confined, regular, within the size limit); loading and chunking stop
@@ -235,8 +242,9 @@ def build_index(
 
     dim = int(vectors[0].shape[0]) if vectors else embedder.dimension
     matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, dim), np.float32)
-    smatrix = np.vstack([np.asarray(v).reshape(1, dim) for svs in sentence_vectors for v in svs]
-                        or [np.zeros((0, dim))]).astype(np.float32)
+    smatrix = np.vstack(
+        [np.asarray(v).reshape(1, dim) for svs in sentence_vectors for v in svs] or [np.zeros((0, dim))]
+    ).astype(np.float32)
     meta = {
         "model": embedder.name,
         "dimension": dim,
@@ -265,8 +273,15 @@ def build_index(
             from .embedding import resolve_model_path
             from .query_encoder import export_for_index
 
-            entry = export_for_index(resolve_model_path(embedder.name), folder, sample, matrix[sample_idx],
-                                     prev_gen, prev_meta.get("encoder"), log)
+            entry = export_for_index(
+                resolve_model_path(embedder.name),
+                folder,
+                sample,
+                matrix[sample_idx],
+                prev_gen,
+                prev_meta.get("encoder"),
+                log,
+            )
             return {"encoder": entry} if entry else {}
 
     gen = write_generation(index_dir, meta, documents, passages, contexts, matrix, smatrix, extras)

@@ -69,8 +69,9 @@ def meta_problems(gen: Path, meta: Any) -> list[str]:
         elif not isinstance(meta[key], kind) or isinstance(meta[key], bool):
             out.append(problem(where, f"{key!r} is a {type(meta[key]).__name__}, not a {kind.__name__}"))
     rec = meta.get(RECORD)
-    if rec is not None and not (isinstance(rec, dict) and isinstance(rec.get("files"), dict)
-                                and isinstance(rec.get("document_texts"), dict)):
+    if rec is not None and not (
+        isinstance(rec, dict) and isinstance(rec.get("files"), dict) and isinstance(rec.get("document_texts"), dict)
+    ):
         out.append(problem(where, f"{RECORD!r} is not the record a build writes"))
     return out
 
@@ -120,8 +121,9 @@ def _write_cache(gen: Path, cache: dict[str, Any]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def file_problems(gen: Path, files: dict[str, dict[str, Any]], use_cache: bool = True,
-                  write_cache: bool = True) -> list[str]:
+def file_problems(
+    gen: Path, files: dict[str, dict[str, Any]], use_cache: bool = True, write_cache: bool = True
+) -> list[str]:
     """Each recorded file that is missing, of another size, or whose sha256 differs from the record
     (an array also: shape, dtype, finiteness). Intact files are remembered by (inode, size, mtime)."""
     cache = _read_cache(gen) if use_cache else {}

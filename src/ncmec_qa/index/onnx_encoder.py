@@ -174,15 +174,11 @@ def _quantize(model_file: Path, int8_file: Path, ffn_in: int, ffn_out: int) -> N
     graph = onnx.load(str(model_file), load_external_data=False).graph
     shapes = {init.name: tuple(init.dims) for init in graph.initializer}
     keep_fp32 = [
-        node.name
-        for node in graph.node
-        if node.op_type == "MatMul" and shapes.get(node.input[1]) == (ffn_in, ffn_out)
+        node.name for node in graph.node if node.op_type == "MatMul" and shapes.get(node.input[1]) == (ffn_in, ffn_out)
     ]
     if not keep_fp32:
         raise ValueError(f"{model_file}: found no {ffn_in}x{ffn_out} feed-forward MatMul to keep in fp32")
-    quantize_dynamic(
-        model_file, int8_file, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep_fp32
-    )
+    quantize_dynamic(model_file, int8_file, weight_type=QuantType.QInt8, per_channel=True, nodes_to_exclude=keep_fp32)
 
 
 class OnnxEncoder:
@@ -196,7 +192,11 @@ class OnnxEncoder:
     """
 
     def __init__(
-        self, model_file: Path, tokenizer_file: Path, max_length: int = 256, threads: int | None = None,
+        self,
+        model_file: Path,
+        tokenizer_file: Path,
+        max_length: int = 256,
+        threads: int | None = None,
         optimize: bool = True,
     ) -> None:
         import onnxruntime as ort

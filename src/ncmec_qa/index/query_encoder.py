@@ -19,7 +19,9 @@ import numpy as np
 
 ENCODER_DIR = "encoder"
 SAMPLE = 64
-QUERY_PRECISION = "fp32"  # chosen by measurement: int8 loads faster but kept the same top-5 on only 24 of 40 dev questions
+QUERY_PRECISION = (
+    "fp32"  # chosen by measurement: int8 loads faster but kept the same top-5 on only 24 of 40 dev questions
+)
 
 
 def _quiet_export(run: Callable[[], Any]) -> Any:
@@ -40,20 +42,31 @@ def _quiet_export(run: Callable[[], Any]) -> Any:
         root.setLevel(level)
 
 
-def export_for_index(model_path: Path, folder: Path, sample_texts: Sequence[str], reference: np.ndarray,
-                     previous: Path | None, previous_meta: dict[str, Any] | None,
-                     log: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
+def export_for_index(
+    model_path: Path,
+    folder: Path,
+    sample_texts: Sequence[str],
+    reference: np.ndarray,
+    previous: Path | None,
+    previous_meta: dict[str, Any] | None,
+    log: Callable[[str], None] = lambda m: None,
+) -> dict[str, Any]:
     """Write `folder/encoder/` and return the meta.json entry for it ({} when it failed)."""
     from .integrity import encoder_files, file_problems
 
     out = folder / ENCODER_DIR
-    if previous is not None and previous_meta and (previous / ENCODER_DIR).is_dir() \
-            and previous_meta.get("model_path") == str(model_path):
+    if (
+        previous is not None
+        and previous_meta
+        and (previous / ENCODER_DIR).is_dir()
+        and previous_meta.get("model_path") == str(model_path)
+    ):
         shutil.copytree(previous / ENCODER_DIR, out, copy_function=os.link)
         # the same files byte for byte (sha256 as exported), checked against the same model when they were
         # made: keep that verdict. A damaged copy is exported again, never passed on.
         if (previous_meta.get("files") or {}) and not file_problems(
-                folder, encoder_files({"encoder": previous_meta}), use_cache=False, write_cache=False):
+            folder, encoder_files({"encoder": previous_meta}), use_cache=False, write_cache=False
+        ):
             files = previous_meta["files"]
             usable = [p for p in (QUERY_PRECISION, "fp32", "int8") if files.get(p, {}).get("usable")]
             return {**previous_meta, "query": usable[0] if usable else None}
@@ -77,14 +90,22 @@ def _export(model_path: Path, out: Path, log: Callable[[str], None]) -> bool:
     return True
 
 
-def validate_encoder_dir(out: Path, model_path: Path, sample_texts: Sequence[str], reference: np.ndarray,
-                         log: Callable[[str], None] = lambda m: None) -> dict[str, Any]:
+def validate_encoder_dir(
+    out: Path,
+    model_path: Path,
+    sample_texts: Sequence[str],
+    reference: np.ndarray,
+    log: Callable[[str], None] = lambda m: None,
+) -> dict[str, Any]:
     """Embed the sample with each ONNX file in `out` and compare with the model's own vectors."""
     from .onnx_encoder import FP32_THRESHOLD, INT8_THRESHOLD, OnnxEncoder, compare_encoders, save_optimized, sha256_file
 
     entry: dict[str, Any] = {"dir": out.name, "model_path": str(model_path), "files": {}}
     n = min(SAMPLE, len(sample_texts))
-    for precision, name, threshold in (("fp32", "encoder.onnx", FP32_THRESHOLD), ("int8", "encoder.int8.onnx", INT8_THRESHOLD)):
+    for precision, name, threshold in (
+        ("fp32", "encoder.onnx", FP32_THRESHOLD),
+        ("int8", "encoder.int8.onnx", INT8_THRESHOLD),
+    ):
         if not (out / name).is_file():
             continue
         f = out / name.replace(".onnx", ".opt.onnx")
@@ -93,9 +114,14 @@ def validate_encoder_dir(out: Path, model_path: Path, sample_texts: Sequence[str
         name = f.name
         enc = OnnxEncoder(f, out / "tokenizer.json", threads=1, optimize=False)
         agreement = compare_encoders(reference[:n], enc.encode(list(sample_texts[:n]))) if n else float("nan")
-        entry["files"][precision] = {"file": name, "sha256": sha256_file(f), "bytes": f.stat().st_size,
-                                     "min_cosine": round(agreement, 6), "threshold": threshold,
-                                     "usable": bool(agreement >= threshold)}
+        entry["files"][precision] = {
+            "file": name,
+            "sha256": sha256_file(f),
+            "bytes": f.stat().st_size,
+            "min_cosine": round(agreement, 6),
+            "threshold": threshold,
+            "usable": bool(agreement >= threshold),
+        }
     entry["tokenizer_sha256"] = sha256_file(out / "tokenizer.json")
     usable = [p for p in (QUERY_PRECISION, "fp32", "int8") if entry["files"].get(p, {}).get("usable")]
     entry["query"] = usable[0] if usable else None

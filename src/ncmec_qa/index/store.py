@@ -68,7 +68,9 @@ class Index:
         try:
             meta = json.loads((gen / "meta.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
-            raise IndexCorrupt(f"index at {gen} has an unreadable meta.json ({e}); rebuild with `ncmec-qa index build`") from None
+            raise IndexCorrupt(
+                f"index at {gen} has an unreadable meta.json ({e}); rebuild with `ncmec-qa index build`"
+            ) from None
         if isinstance(meta, dict) and meta.get("format_version") != FORMAT_VERSION:
             raise IndexCorrupt(
                 f"index at {gen} has format version {meta.get('format_version')}, this ncmec-qa reads "
@@ -84,7 +86,9 @@ class Index:
             n = self.db.execute("SELECT count(*) FROM passages").fetchone()[0]
             tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as e:
-            raise IndexCorrupt(f"index at {gen}: store.sqlite is damaged ({e}); rebuild with `ncmec-qa index build`") from None
+            raise IndexCorrupt(
+                f"index at {gen}: store.sqlite is damaged ({e}); rebuild with `ncmec-qa index build`"
+            ) from None
         missing = [t for t in TABLES if t not in tables]
         if missing:
             raise IndexCorrupt(integrity.problem(gen / "store.sqlite", f"has no table {', '.join(missing)}"))
@@ -109,8 +113,12 @@ class Index:
         if v.ndim != 2 or v.shape[0] != rows:
             raise IndexCorrupt(f"index at {self.path}: {v.shape[0]} rows in {name} for {rows} {what}; rebuild it")
         if v.dtype != np.float32 or v.shape[1] != self.meta["dimension"]:
-            raise IndexCorrupt(integrity.problem(self.path / name, f"holds {v.dtype} rows of {v.shape[1]}, "
-                                                 f"meta.json says float32 rows of {self.meta['dimension']}"))
+            raise IndexCorrupt(
+                integrity.problem(
+                    self.path / name,
+                    f"holds {v.dtype} rows of {v.shape[1]}, meta.json says float32 rows of {self.meta['dimension']}",
+                )
+            )
         rec = (self.recorded or {}).get("files", {}).get(name)
         if rec:
             integrity.check(integrity.file_problems(self.path, {name: rec}))
@@ -187,7 +195,8 @@ class Index:
         try:
             rows = self.db.execute(
                 "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? ORDER BY bm25(passages_fts, 1.0, 0.4) LIMIT ?",
-                (q, k)).fetchall()
+                (q, k),
+            ).fetchall()
         except sqlite3.Error:
             return [rid for rid, _ in self.lexical_search(" ".join([*words, *any_of]), k)]
         return [int(r[0]) for r in rows]
@@ -218,9 +227,13 @@ class Index:
         """A passage is its document's text at its offsets, and its sentences lie inside it."""
         doc = self.document_text(sid)
         if doc is None or doc[start:end] != text or any(not start <= a <= z <= end for a, z, *_ in sents):
-            raise IndexCorrupt(integrity.problem(
-                self.path / "store.sqlite", f"passage {pid} is not the text of {sid} at its offsets {start}-{end} "
-                "(a forged or damaged quote; nothing from it is shown)"))
+            raise IndexCorrupt(
+                integrity.problem(
+                    self.path / "store.sqlite",
+                    f"passage {pid} is not the text of {sid} at its offsets {start}-{end} "
+                    "(a forged or damaged quote; nothing from it is shown)",
+                )
+            )
 
     def rowid_of(self, passage_id: str) -> int | None:
         r = self.db.execute("SELECT rowid FROM passages WHERE passage_id = ?", (passage_id,)).fetchone()
@@ -244,7 +257,11 @@ class Index:
         got: dict[int, str] = {}
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
-            got.update(self.db.execute(f"SELECT rowid, context FROM passages WHERE rowid IN ({','.join('?' * len(part))})", part))
+            got.update(
+                self.db.execute(
+                    f"SELECT rowid, context FROM passages WHERE rowid IN ({','.join('?' * len(part))})", part
+                )
+            )
         return [got.get(r, "") for r in ids]
 
     def all_passages(self) -> list[Passage]:
@@ -253,7 +270,10 @@ class Index:
         return [recs[r] for r in sorted(recs)]
 
     def documents(self) -> list[StoredDocument]:
-        return [StoredDocument(*r) for r in self.db.execute("SELECT source_id, file, sha256, format, text FROM documents ORDER BY source_id")]
+        return [
+            StoredDocument(*r)
+            for r in self.db.execute("SELECT source_id, file, sha256, format, text FROM documents ORDER BY source_id")
+        ]
 
     def document_records(self) -> list[tuple[str, str, str, str]]:
         """(source_id, file, format, sha256) of every indexed document, without its text."""
@@ -266,8 +286,11 @@ class Index:
             text = r[0] if r else None
             want = (self.recorded or {}).get("document_texts", {}).get(source_id)
             if text is not None and want is not None and integrity.sha256_text(text) != want:
-                raise IndexCorrupt(integrity.problem(
-                    self.path / "store.sqlite", f"the text of document {source_id} differs from the build's record"))
+                raise IndexCorrupt(
+                    integrity.problem(
+                        self.path / "store.sqlite", f"the text of document {source_id} differs from the build's record"
+                    )
+                )
             self._texts[source_id] = text
         return self._texts[source_id]
 
@@ -278,8 +301,10 @@ class Index:
 
     def passage_rowids(self, source_id: str) -> list[int]:
         """The rowids of a document's passages, in index order."""
-        return [int(r) for (r,) in self.db.execute("SELECT rowid FROM passages WHERE source_id = ? ORDER BY rowid",
-                                                   (source_id,))]
+        return [
+            int(r)
+            for (r,) in self.db.execute("SELECT rowid FROM passages WHERE source_id = ? ORDER BY rowid", (source_id,))
+        ]
 
     def passage_texts(self) -> list[tuple[str, str]]:
         """(text, section) of every passage, in index order."""

@@ -39,7 +39,9 @@ def load_bytes(data: bytes, source_id: str, file: str, fmt: str, limits: Limits 
     if not data.strip():
         raise LoadError(f"{file}: empty file", kind="parse")
     try:
-        doc = loader(data, source_id, file, max_pages=limits.max_pages) if fmt == "pdf" else loader(data, source_id, file)
+        doc = (
+            loader(data, source_id, file, max_pages=limits.max_pages) if fmt == "pdf" else loader(data, source_id, file)
+        )
     except LoadError:
         raise
     except RecursionError:

@@ -193,7 +193,9 @@ def _limit(unit: tuple[int, int, Block], cfg: ChunkConfig) -> int:
     return cfg.table_max_chars if unit[2].kind == "line" else cfg.max_chars
 
 
-def _overlap_tail(group: list[tuple[int, int, Block]], next_end: int, limit: int, cfg: ChunkConfig) -> list[tuple[int, int, Block]]:
+def _overlap_tail(
+    group: list[tuple[int, int, Block]], next_end: int, limit: int, cfg: ChunkConfig
+) -> list[tuple[int, int, Block]]:
     """The trailing sentences of `group` that the next passage repeats (sliding window)."""
     budget = int(limit * cfg.overlap)
     tail: list[tuple[int, int, Block]] = []

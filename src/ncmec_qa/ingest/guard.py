@@ -39,8 +39,12 @@ class Limits:
     max_seconds: float = 120.0  # loading and chunking one document
 
     def to_dict(self) -> dict[str, float]:
-        return {"max_file_bytes": self.max_file_bytes, "max_pages": self.max_pages,
-                "max_passages": self.max_passages, "max_seconds": self.max_seconds}
+        return {
+            "max_file_bytes": self.max_file_bytes,
+            "max_pages": self.max_pages,
+            "max_passages": self.max_passages,
+            "max_seconds": self.max_seconds,
+        }
 
 
 # The `index build` option that raises each limit (named in every message about it).
@@ -57,8 +61,9 @@ OUTSIDE = "resolves outside the documents folder"
 
 
 def limit_error(file: str, what: str, limit: str, key: str) -> LoadError:
-    return LoadError(f"{file}: {what}, over the limit of {limit} (raise it with `ncmec-qa index build {OPTIONS[key]}`)",
-                     kind="limit")
+    return LoadError(
+        f"{file}: {what}, over the limit of {limit} (raise it with `ncmec-qa index build {OPTIONS[key]}`)", kind="limit"
+    )
 
 
 def resolve_inside(docs_dir: Path, file: str) -> Path:
@@ -71,13 +76,19 @@ def resolve_inside(docs_dir: Path, file: str) -> Path:
     except (OSError, RuntimeError, ValueError) as e:  # a symlink loop, a NUL in the name
         raise LoadError(f"{file}: cannot resolve the path: {e}", kind="unreadable") from None
     if p == root or not p.is_relative_to(root):
-        raise LoadError(f"{file}: {OUTSIDE} {root} (keep documents inside it; `file` is a path relative to it)",
-                        kind="outside")
+        raise LoadError(
+            f"{file}: {OUTSIDE} {root} (keep documents inside it; `file` is a path relative to it)", kind="outside"
+        )
     return p
 
 
-_TYPES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+_TYPES = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def _not_regular(mode: int) -> str | None:
@@ -95,8 +106,9 @@ def check_regular(path: Path, file: str, max_bytes: int | None = None) -> os.sta
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise LoadError(f"{file}: file not found at {path} (run `ncmec-qa corpus sync` or check --docs)",
-                        kind="missing") from None
+        raise LoadError(
+            f"{file}: file not found at {path} (run `ncmec-qa corpus sync` or check --docs)", kind="missing"
+        ) from None
     except OSError as e:
         raise LoadError(f"{file}: cannot read: {e.strerror or e}", kind="unreadable") from None
     what = _not_regular(st.st_mode)
@@ -194,8 +206,9 @@ class Budget:
 
     def check(self, passages: int) -> None:
         if self.max_passages is not None and passages > self.max_passages:
-            raise limit_error(self.file, f"more than {self.max_passages} passages", f"{self.max_passages} passages",
-                              "max_passages")
+            raise limit_error(
+                self.file, f"more than {self.max_passages} passages", f"{self.max_passages} passages", "max_passages"
+            )
         self.check_time()
 
     def check_time(self) -> None:

@@ -18,9 +18,34 @@ from ._util import TextBuilder, collapse
 SKIP = {"script", "style", "nav", "noscript", "template", "svg", "button", "form", "head", "iframe"}
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 BLOCKS = {
-    "p", "div", "section", "article", "main", "aside", "li", "ul", "ol", "dl", "dt", "dd",
-    "table", "thead", "tbody", "tfoot", "caption", "blockquote", "figure", "figcaption",
-    "body", "html", "center", "address", "details", "summary", "br", "hr",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "aside",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "caption",
+    "blockquote",
+    "figure",
+    "figcaption",
+    "body",
+    "html",
+    "center",
+    "address",
+    "details",
+    "summary",
+    "br",
+    "hr",
 }
 
 

@@ -87,7 +87,5 @@ def load(data: bytes, source_id: str, file: str) -> Document:
     # Headings shared by every block (e.g. "Title 18 > Chapter 110" on each page) add nothing.
     body_paths = [p for _, _, p, k in raw if k != "heading" and p]
     cut = max(0, min(_common_prefix(body_paths), min((len(p) for p in body_paths), default=1)) - 1)
-    blocks = tuple(
-        Block(s, e, " > ".join(p[cut:]), None, k) for s, e, p, k in sorted(raw, key=lambda r: r[0])
-    )
+    blocks = tuple(Block(s, e, " > ".join(p[cut:]), None, k) for s, e, p, k in sorted(raw, key=lambda r: r[0]))
     return Document(source_id, file, text, blocks, "markdown")

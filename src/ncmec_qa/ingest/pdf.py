@@ -51,8 +51,10 @@ def _open(data: bytes, file: str) -> PdfReader:
         except DependencyError:
             raise LoadError(f"{file}: {alg}-encrypted PDF: install the `cryptography` package to read it") from None
         if not opened:
-            raise LoadError(f"{file}: password-protected PDF ({alg}); decrypt it first "
-                            "(e.g. `qpdf --decrypt --password=… in.pdf out.pdf`) and add the decrypted copy")
+            raise LoadError(
+                f"{file}: password-protected PDF ({alg}); decrypt it first "
+                "(e.g. `qpdf --decrypt --password=… in.pdf out.pdf`) and add the decrypted copy"
+            )
     return reader
 
 

@@ -22,14 +22,16 @@ from .shipped import Judgment
 from .train import QuestionModels
 
 
-def cv_answers(qm: QuestionModels, mined: Sequence[MinedQuestion], replayer: Replayer, rcfg: RetrievalConfig,
-               acfg: AnswerConfig) -> dict[str, Answer]:
+def cv_answers(
+    qm: QuestionModels, mined: Sequence[MinedQuestion], replayer: Replayer, rcfg: RetrievalConfig, acfg: AnswerConfig
+) -> dict[str, Answer]:
     """Question text -> its answer by the models that did not see its group."""
     return {m.example.text: replayer.answer(m, qm.folds[m.group], rcfg, acfg) for m in mined}
 
 
-def answers_by(models: Judgment, mined: Sequence[MinedQuestion], replayer: Replayer, rcfg: RetrievalConfig,
-               acfg: AnswerConfig) -> dict[str, Answer]:
+def answers_by(
+    models: Judgment, mined: Sequence[MinedQuestion], replayer: Replayer, rcfg: RetrievalConfig, acfg: AnswerConfig
+) -> dict[str, Answer]:
     return {m.example.text: replayer.answer(m, models, rcfg, acfg) for m in mined}
 
 

@@ -30,8 +30,9 @@ def auc(scores: Sequence[float], labels: Sequence[int]) -> float:
     return float(greater / (len(pos) * len(neg)))
 
 
-def choose_threshold(p: Sequence[float], answers: Sequence[int], precision: float,
-                     grid: Sequence[float] = THRESHOLDS) -> float:
+def choose_threshold(
+    p: Sequence[float], answers: Sequence[int], precision: float, grid: Sequence[float] = THRESHOLDS
+) -> float:
     """The lowest threshold on the grid at which the evidence of the questions answered (p >= t) answers
     them at least `precision` of the time; the most precise threshold when none reaches it."""
     p, y = np.asarray(p, dtype=float), np.asarray(answers, dtype=int)
@@ -46,16 +47,22 @@ def choose_threshold(p: Sequence[float], answers: Sequence[int], precision: floa
     return float(best)
 
 
-def decisions(p: Sequence[float], answerable: Sequence[int], t: float,
-              answers: Sequence[int] | None = None) -> dict[str, Any]:
+def decisions(
+    p: Sequence[float], answerable: Sequence[int], t: float, answers: Sequence[int] | None = None
+) -> dict[str, Any]:
     """Answered/abstained counts at threshold `t`; with `answers` (1 where the evidence answers the
     question), the precision of the answers given."""
     p, y = np.asarray(p, dtype=float), np.asarray(answerable, dtype=int)
     g = y if answers is None else np.asarray(answers, dtype=int)
     a = p >= t
-    return {"threshold": t, "answerable answered": int((a & (y == 1)).sum()), "answerable": int((y == 1).sum()),
-            "unanswerable abstained": int((~a & (y == 0)).sum()), "unanswerable": int((y == 0).sum()),
-            "precision": round(float(g[a].mean()), 4) if a.any() else None}
+    return {
+        "threshold": t,
+        "answerable answered": int((a & (y == 1)).sum()),
+        "answerable": int((y == 1).sum()),
+        "unanswerable abstained": int((~a & (y == 0)).sum()),
+        "unanswerable": int((y == 0).sum()),
+        "precision": round(float(g[a].mean()), 4) if a.any() else None,
+    }
 
 
 def reliability(p: Sequence[float], labels: Sequence[int], bins: int = 10) -> list[dict[str, Any]]:
@@ -65,7 +72,12 @@ def reliability(p: Sequence[float], labels: Sequence[int], bins: int = 10) -> li
     for i in range(bins):
         lo, hi = i / bins, (i + 1) / bins
         m = (p >= lo) & ((p < hi) if i < bins - 1 else (p <= hi))
-        out.append({"predicted": f"{lo:.1f}–{hi:.1f}", "questions": int(m.sum()),
-                    "mean predicted": round(float(p[m].mean()), 3) if m.any() else None,
-                    "observed": round(float(y[m].mean()), 3) if m.any() else None})
+        out.append(
+            {
+                "predicted": f"{lo:.1f}–{hi:.1f}",
+                "questions": int(m.sum()),
+                "mean predicted": round(float(p[m].mean()), 3) if m.any() else None,
+                "observed": round(float(y[m].mean()), 3) if m.any() else None,
+            }
+        )
     return out

@@ -36,7 +36,8 @@ class LinearModel:
         """Feature dicts to a matrix in this model's feature order (a missing feature is an error)."""
         try:
             return np.array([[float(r[f]) for f in self.features] for r in rows], dtype=np.float64).reshape(
-                len(rows), len(self.features))
+                len(rows), len(self.features)
+            )
         except KeyError as e:
             raise KeyError(f"model {self.name!r} needs feature {e.args[0]!r}") from None
 
@@ -63,9 +64,18 @@ class LinearModel:
         def r(a: np.ndarray) -> Any:
             return np.round(np.asarray(a, dtype=np.float64), 8).tolist()
 
-        return {"format": FORMAT, "name": self.name, "features": list(self.features), "classes": list(self.classes),
-                "link": self.link, "mean": r(self.mean), "scale": r(self.scale), "coef": r(self.coef),
-                "intercept": r(self.intercept), "meta": self.meta}
+        return {
+            "format": FORMAT,
+            "name": self.name,
+            "features": list(self.features),
+            "classes": list(self.classes),
+            "link": self.link,
+            "mean": r(self.mean),
+            "scale": r(self.scale),
+            "coef": r(self.coef),
+            "intercept": r(self.intercept),
+            "meta": self.meta,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "LinearModel":
@@ -81,8 +91,17 @@ class LinearModel:
             raise ValueError(f"model {d.get('name')!r}: non-finite parameters")
         if d.get("link", "softmax") not in ("softmax", "sigmoid"):
             raise ValueError(f"model {d.get('name')!r}: unknown link {d.get('link')!r}")
-        return cls(str(d["name"]), feats, mean, scale, coef, intercept, tuple(d.get("classes") or ()),
-                   dict(d.get("meta") or {}), str(d.get("link", "softmax")))
+        return cls(
+            str(d["name"]),
+            feats,
+            mean,
+            scale,
+            coef,
+            intercept,
+            tuple(d.get("classes") or ()),
+            dict(d.get("meta") or {}),
+            str(d.get("link", "softmax")),
+        )
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,31 +118,63 @@ def hand_set(name: str, weights: Mapping[str, float], intercept: float = 0.0) ->
     """A linear model with weights set by hand on raw features (no standardisation)."""
     feats = tuple(weights)
     n = len(feats)
-    return LinearModel(name, feats, np.zeros(n), np.ones(n), np.array([weights[f] for f in feats], dtype=np.float64),
-                       np.array(float(intercept)), meta={"fitted": False})
+    return LinearModel(
+        name,
+        feats,
+        np.zeros(n),
+        np.ones(n),
+        np.array([weights[f] for f in feats], dtype=np.float64),
+        np.array(float(intercept)),
+        meta={"fitted": False},
+    )
 
 
-def fit_logistic(name: str, features: Sequence[str], X: np.ndarray, y: Sequence[Any], C: float = 1.0,
-                 balanced: bool = False, sample_weight: np.ndarray | None = None,
-                 meta: dict[str, Any] | None = None, signs: Mapping[str, int] | None = None) -> LinearModel:
+def fit_logistic(
+    name: str,
+    features: Sequence[str],
+    X: np.ndarray,
+    y: Sequence[Any],
+    C: float = 1.0,
+    balanced: bool = False,
+    sample_weight: np.ndarray | None = None,
+    meta: dict[str, Any] | None = None,
+    signs: Mapping[str, int] | None = None,
+) -> LinearModel:
     """L2-regularised logistic regression on standardised features (binary, or multinomial when `y` has
     more than two labels). `signs` (binary only): features whose weight must be >= 0 (+1) or <= 0 (-1)."""
     X = np.asarray(X, dtype=np.float64)
     labels = sorted(set(y), key=str)
     if len(labels) < 2 or len(X) != len(y):
-        raise ValueError(f"cannot fit {name!r}: {len(X)} examples of {len(labels)} kind(s); it needs examples of "
-                         "each outcome (the training set is too small or one-sided)")
+        raise ValueError(
+            f"cannot fit {name!r}: {len(X)} examples of {len(labels)} kind(s); it needs examples of "
+            "each outcome (the training set is too small or one-sided)"
+        )
     mean = X.mean(axis=0)
     scale = X.std(axis=0)
     scale = np.where(scale > 1e-9, scale, 1.0)
     if signs:
         if len(labels) > 2:
             raise ValueError("sign constraints are for binary models")
-        coef, b = _fit_signed((X - mean) / scale, np.asarray(y, dtype=float), C, [signs.get(f, 0) for f in features],
-                              balanced)
-        return LinearModel(name, tuple(features), mean, scale, coef, np.asarray(b), (),
-                           {"fitted": True, "C": C, "balanced": balanced, "n": int(len(X)),
-                            "signs": {f: int(v) for f, v in signs.items() if f in features}, **(meta or {})})
+        coef, b = _fit_signed(
+            (X - mean) / scale, np.asarray(y, dtype=float), C, [signs.get(f, 0) for f in features], balanced
+        )
+        return LinearModel(
+            name,
+            tuple(features),
+            mean,
+            scale,
+            coef,
+            np.asarray(b),
+            (),
+            {
+                "fitted": True,
+                "C": C,
+                "balanced": balanced,
+                "n": int(len(X)),
+                "signs": {f: int(v) for f, v in signs.items() if f in features},
+                **(meta or {}),
+            },
+        )
     from sklearn.linear_model import LogisticRegression
 
     m = LogisticRegression(C=C, max_iter=5000, class_weight="balanced" if balanced else None, tol=1e-8)
@@ -132,25 +183,53 @@ def fit_logistic(name: str, features: Sequence[str], X: np.ndarray, y: Sequence[
         coef, intercept, classes = m.coef_[0], np.asarray(m.intercept_[0]), ()
     else:
         coef, intercept, classes = m.coef_.T, m.intercept_, tuple(str(c) for c in m.classes_)
-    return LinearModel(name, tuple(features), mean, scale, coef, intercept, classes,
-                       {"fitted": True, "C": C, "balanced": balanced, "n": int(len(X)), **(meta or {})})
+    return LinearModel(
+        name,
+        tuple(features),
+        mean,
+        scale,
+        coef,
+        intercept,
+        classes,
+        {"fitted": True, "C": C, "balanced": balanced, "n": int(len(X)), **(meta or {})},
+    )
 
 
-def fit_one_vs_rest(name: str, features: Sequence[str], X: np.ndarray, y: Sequence[str], classes: Sequence[str],
-                    C: float = 1.0, signs: Mapping[str, Mapping[str, int]] | None = None,
-                    meta: dict[str, Any] | None = None) -> LinearModel:
+def fit_one_vs_rest(
+    name: str,
+    features: Sequence[str],
+    X: np.ndarray,
+    y: Sequence[str],
+    classes: Sequence[str],
+    C: float = 1.0,
+    signs: Mapping[str, Mapping[str, int]] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> LinearModel:
     """One binary logistic regression per class in `classes` (that class against every other label), each
     with its own sign constraints, stored as one model whose `proba` gives each class's own probability."""
     y = list(y)
-    parts = [fit_logistic(name, features, X, [int(v == c) for v in y], C=C, signs=(signs or {}).get(c) or None)
-             for c in classes]
+    parts = [
+        fit_logistic(name, features, X, [int(v == c) for v in y], C=C, signs=(signs or {}).get(c) or None)
+        for c in classes
+    ]
     coef = np.stack([p.coef for p in parts], axis=1)
     intercept = np.array([float(p.intercept) for p in parts])
-    return LinearModel(name, tuple(features), parts[0].mean, parts[0].scale, coef, intercept, tuple(classes),
-                       {"fitted": True, "C": C, "n": int(len(y)), **(meta or {})}, "sigmoid")
+    return LinearModel(
+        name,
+        tuple(features),
+        parts[0].mean,
+        parts[0].scale,
+        coef,
+        intercept,
+        tuple(classes),
+        {"fitted": True, "C": C, "n": int(len(y)), **(meta or {})},
+        "sigmoid",
+    )
 
 
-def _fit_signed(Z: np.ndarray, y: np.ndarray, C: float, signs: Sequence[int], balanced: bool) -> tuple[np.ndarray, float]:
+def _fit_signed(
+    Z: np.ndarray, y: np.ndarray, C: float, signs: Sequence[int], balanced: bool
+) -> tuple[np.ndarray, float]:
     """Binary logistic regression with box constraints on the weights' signs (L-BFGS-B, from zero),
     the same objective as scikit-learn's: ½‖w‖² + C Σ loss."""
     from scipy.optimize import minimize
@@ -175,6 +254,12 @@ def _fit_signed(Z: np.ndarray, y: np.ndarray, C: float, signs: Sequence[int], ba
         return obj, grad
 
     bounds = [(0.0, None) if s > 0 else (None, 0.0) if s < 0 else (None, None) for s in signs] + [(None, None)]
-    r = minimize(f, np.zeros(d + 1), jac=True, method="L-BFGS-B", bounds=bounds,
-                 options={"maxiter": 10000, "gtol": 1e-10, "ftol": 1e-14})
+    r = minimize(
+        f,
+        np.zeros(d + 1),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"maxiter": 10000, "gtol": 1e-10, "ftol": 1e-14},
+    )
     return r.x[:d], float(r.x[d])

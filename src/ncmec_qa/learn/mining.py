@@ -37,10 +37,20 @@ class Example:
 
 def load_examples(path: Path) -> list[Example]:
     """Questions or claims of a JSONL set (../shared/train or ../shared/eval)."""
-    return load_jsonl(path, lambda r: Example(
-        str(r["id"]), r.get("question") or r["claim"], str(r.get("group") or "dev"), bool(r.get("answerable", True)),
-        str(r.get("label", "")), str(r.get("kind", "")), evidence_of(r), str(r.get("note", ""))),
-        "a question or claim record")
+    return load_jsonl(
+        path,
+        lambda r: Example(
+            str(r["id"]),
+            r.get("question") or r["claim"],
+            str(r.get("group") or "dev"),
+            bool(r.get("answerable", True)),
+            str(r.get("label", "")),
+            str(r.get("kind", "")),
+            evidence_of(r),
+            str(r.get("note", "")),
+        ),
+        "a question or claim record",
+    )
 
 
 @dataclass
@@ -85,8 +95,9 @@ class MinedQuestion:
         return out
 
 
-def locate_gold(ex: Example, file_to_source: dict[str, str], document_text: Callable[[str], str | None]
-                ) -> dict[str, list[tuple[int, int]]]:
+def locate_gold(
+    ex: Example, file_to_source: dict[str, str], document_text: Callable[[str], str | None]
+) -> dict[str, list[tuple[int, int]]]:
     spans: dict[str, list[tuple[int, int]]] = {}
     for e in ex.evidence:
         sid = file_to_source.get(e.file)
@@ -97,12 +108,14 @@ def locate_gold(ex: Example, file_to_source: dict[str, str], document_text: Call
 
 
 def _gold(cands: Sequence[Candidate], spans: dict[str, list[tuple[int, int]]]) -> list[bool]:
-    return [any(c.passage.start <= a and b <= c.passage.end for a, b in spans.get(c.passage.source_id, ()))
-            for c in cands]
+    return [
+        any(c.passage.start <= a and b <= c.passage.end for a, b in spans.get(c.passage.source_id, ())) for c in cands
+    ]
 
 
-def mine_questions(ws: Any, examples: Sequence[Example], split_parts: bool = True,
-                   progress: Callable[[int, int], None] | None = None) -> list[MinedQuestion]:
+def mine_questions(
+    ws: Any, examples: Sequence[Example], split_parts: bool = True, progress: Callable[[int, int], None] | None = None
+) -> list[MinedQuestion]:
     """The candidate pools of every question, searched as the workspace's retriever searches."""
     r = ws.first_stage()
     files = {s.file: s.id for s in ws.manifest.sources}

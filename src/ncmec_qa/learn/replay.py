@@ -26,8 +26,14 @@ def replay_hits(m: MinedQuestion, ranker: LinearModel | None, cfg: RetrievalConf
     if not (cfg.split_parts and m.parts):
         return whole
     floor = part_floor(cfg, ranker)
-    parts = [[h for h in hits_of(rank_candidates(p.query, p.candidates, ranker, cfg, _rows(p, ranker, cfg)), k)
-              if h.score >= floor] for p in m.parts]
+    parts = [
+        [
+            h
+            for h in hits_of(rank_candidates(p.query, p.candidates, ranker, cfg, _rows(p, ranker, cfg)), k)
+            if h.score >= floor
+        ]
+        for p in m.parts
+    ]
     return interleave([whole, *parts], k)
 
 
@@ -47,14 +53,17 @@ class Replayer:
         table = m.cosines()
         return lambda p: np.asarray(table.get(p.passage_id, (0.0,) * len(p.sentences)))
 
-    def answer(self, m: MinedQuestion, models: Judgment, rcfg: RetrievalConfig, acfg: AnswerConfig,
-               k: int = 10) -> Answer:
+    def answer(
+        self, m: MinedQuestion, models: Judgment, rcfg: RetrievalConfig, acfg: AnswerConfig, k: int = 10
+    ) -> Answer:
         hits = replay_hits(m, config_ranker(rcfg, models.ranker), rcfg, k)
-        return answer_question(m.example.text, hits, self.sources, self.cosines(m), acfg, models, self.doc_text,
-                               m.whole.query)
+        return answer_question(
+            m.example.text, hits, self.sources, self.cosines(m), acfg, models, self.doc_text, m.whole.query
+        )
 
-    def evidence(self, m: MinedQuestion, models: Judgment, rcfg: RetrievalConfig, acfg: AnswerConfig,
-                 k: int = 10) -> tuple[list[Hit], Evidence]:
+    def evidence(
+        self, m: MinedQuestion, models: Judgment, rcfg: RetrievalConfig, acfg: AnswerConfig, k: int = 10
+    ) -> tuple[list[Hit], Evidence]:
         """The hits and the weighed evidence (selector and abstainer) of one question."""
         hits = replay_hits(m, config_ranker(rcfg, models.ranker), rcfg, k)
         cands = candidate_units(hits, self.cosines(m), self.sources, self.doc_text, acfg)

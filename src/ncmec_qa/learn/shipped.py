@@ -45,7 +45,9 @@ def load_model(name: str, folder: Path | None = None) -> LinearModel:
     except FileNotFoundError:
         raise ModelMissing(f"the learned {name} model is missing ({path}); rebuild it with `ncmec-qa train`") from None
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise ModelMissing(f"the learned {name} model at {path} is unreadable ({e}); rebuild it with `ncmec-qa train`") from None
+        raise ModelMissing(
+            f"the learned {name} model at {path} is unreadable ({e}); rebuild it with `ncmec-qa train`"
+        ) from None
 
 
 def load_judgment(folder: Path | None = None) -> Judgment:

@@ -68,27 +68,72 @@ _PLACEHOLDER = hand_set("placeholder", {"best": 0.0})
 # Likewise the selector: a unit that states more of what the question asks (its words, years, names, an
 # amount of it, the kind of answer it asks for) can only be more likely to answer it.
 SELECTOR_SIGNS = {
-    **{f: +1 for f in ("cosine", "own_cosine", "coverage", "coverage_context", "rare", "passage_score", "passage_rr",
-                       "years_named", "amount_named", "names", "kind_match", *(f"states_{k}" for k in ANSWER_KINDS))},
+    **{
+        f: +1
+        for f in (
+            "cosine",
+            "own_cosine",
+            "coverage",
+            "coverage_context",
+            "rare",
+            "passage_score",
+            "passage_rr",
+            "years_named",
+            "amount_named",
+            "names",
+            "kind_match",
+            *(f"states_{k}" for k in ANSWER_KINDS),
+        )
+    },
     **{f: -1 for f in ("missing_rare", "other_years", "kind_miss")},
 }
 ABSTAINER_SIGNS = {
-    **{f: +1 for f in ("best", "second", "top3", "ranker_top", "cosine_best", "coverage_best", "coverage_chosen",
-                       "coverage_top", "kind_match_best")},
-    **{f: -1 for f in ("missing_rare_chosen", "missing_rare_top", "unseen_terms", "years_missing", "years_missing_top",
-                       "names_missing", "amount_missing", "kind_miss_chosen")},
+    **{
+        f: +1
+        for f in (
+            "best",
+            "second",
+            "top3",
+            "ranker_top",
+            "cosine_best",
+            "coverage_best",
+            "coverage_chosen",
+            "coverage_top",
+            "kind_match_best",
+        )
+    },
+    **{
+        f: -1
+        for f in (
+            "missing_rare_chosen",
+            "missing_rare_top",
+            "unseen_terms",
+            "years_missing",
+            "years_missing_top",
+            "names_missing",
+            "amount_missing",
+            "kind_miss_chosen",
+        )
+    },
 }
 
 
 def fit_ranker(mined: Sequence[MinedQuestion], cfg: TrainConfig) -> LinearModel:
     rows, y, _ = ranking_rows(mined, cfg.depth)
     X = np.array([[r[f] for f in PASSAGE_FEATURES] for r in rows])
-    return fit_logistic("ranker", PASSAGE_FEATURES, X, y, C=cfg.ranker_C,
-                        meta={"part_min_score": cfg.part_min_score, "positives": int(y.sum())})
+    return fit_logistic(
+        "ranker",
+        PASSAGE_FEATURES,
+        X,
+        y,
+        C=cfg.ranker_C,
+        meta={"part_min_score": cfg.part_min_score, "positives": int(y.sum())},
+    )
 
 
-def unit_rows(mined: Sequence[MinedQuestion], ranker: LinearModel, replayer: Replayer,
-              cfg: TrainConfig) -> tuple[list[dict[str, float]], np.ndarray]:
+def unit_rows(
+    mined: Sequence[MinedQuestion], ranker: LinearModel, replayer: Replayer, cfg: TrainConfig
+) -> tuple[list[dict[str, float]], np.ndarray]:
     """Units of the answerable questions' top passages, labelled by whether they overlap a gold quote.
     (Unanswerable questions are the abstainer's business: their units, written as near misses, would
     teach the selector that stating an amount or a fine makes a unit less likely to answer.)"""
@@ -105,17 +150,25 @@ def unit_rows(mined: Sequence[MinedQuestion], ranker: LinearModel, replayer: Rep
     return rows, np.asarray(labels)
 
 
-def fit_selector(mined: Sequence[MinedQuestion], ranker: LinearModel, replayer: Replayer,
-                 cfg: TrainConfig) -> LinearModel:
+def fit_selector(
+    mined: Sequence[MinedQuestion], ranker: LinearModel, replayer: Replayer, cfg: TrainConfig
+) -> LinearModel:
     rows, y = unit_rows(mined, ranker, replayer, cfg)
     X = np.array([[r[f] for f in UNIT_FEATURES] for r in rows])
-    return fit_logistic("selector", UNIT_FEATURES, X, y, C=cfg.selector_C,
-                        signs=SELECTOR_SIGNS if cfg.selector_signs else None,
-                        meta={"positives": int(y.sum())})
+    return fit_logistic(
+        "selector",
+        UNIT_FEATURES,
+        X,
+        y,
+        C=cfg.selector_C,
+        signs=SELECTOR_SIGNS if cfg.selector_signs else None,
+        meta={"positives": int(y.sum())},
+    )
 
 
-def evidence_rows(mined: Sequence[MinedQuestion], models: Judgment, replayer: Replayer,
-                  cfg: TrainConfig) -> list[tuple[dict[str, float], bool]]:
+def evidence_rows(
+    mined: Sequence[MinedQuestion], models: Judgment, replayer: Replayer, cfg: TrainConfig
+) -> list[tuple[dict[str, float], bool]]:
     """Per question: the abstainer's features of the evidence the selector chooses, and whether that
     evidence answers it (the question is answerable and a chosen unit overlaps a gold quote)."""
     rcfg = replace(cfg.retrieval, ranker="learned")
@@ -123,7 +176,8 @@ def evidence_rows(mined: Sequence[MinedQuestion], models: Judgment, replayer: Re
     for m in mined:
         ev = replayer.evidence(m, models, rcfg, cfg.answering)[1]
         gold = m.example.answerable and any(
-            overlaps_gold(c.unit.start, c.unit.end, m.spans.get(c.unit.source_id, [])) for c in ev.chosen)
+            overlaps_gold(c.unit.start, c.unit.end, m.spans.get(c.unit.source_id, [])) for c in ev.chosen
+        )
         out.append((ev.features, bool(gold)))
     return out
 
@@ -140,8 +194,12 @@ class QuestionModels:
     report: dict[str, Any]
 
 
-def fit_question_models(mined: Sequence[MinedQuestion], replayer: Replayer, cfg: TrainConfig = TrainConfig(),
-                        log: Callable[[str], None] = lambda m: None) -> QuestionModels:
+def fit_question_models(
+    mined: Sequence[MinedQuestion],
+    replayer: Replayer,
+    cfg: TrainConfig = TrainConfig(),
+    log: Callable[[str], None] = lambda m: None,
+) -> QuestionModels:
     groups = [m.group for m in mined]
     fitted: dict[str, tuple[LinearModel, LinearModel]] = {}
     oof: list[tuple[dict[str, float], bool] | None] = [None] * len(mined)
@@ -165,23 +223,38 @@ def fit_question_models(mined: Sequence[MinedQuestion], replayer: Replayer, cfg:
         abstainers[g] = fit_logistic("abstainer", QUESTION_FEATURES, X[tr], y[tr], C=cfg.abstainer_C, signs=signs)
         p_oof[te] = abstainers[g].proba(X[te])
     threshold = choose_threshold(p_oof, y, cfg.precision)
-    folds = {g: Judgment(rk, sel, replace(abstainers[g], meta={**abstainers[g].meta, "threshold": threshold}),
-                         _PLACEHOLDER) for g, (rk, sel) in fitted.items()}
+    folds = {
+        g: Judgment(rk, sel, replace(abstainers[g], meta={**abstainers[g].meta, "threshold": threshold}), _PLACEHOLDER)
+        for g, (rk, sel) in fitted.items()
+    }
     log("final models on every training question")
     ranker = fit_ranker(mined, cfg)
     selector = fit_selector(mined, ranker, replayer, cfg)
     report = {
-        "abstainer": {"cv_auc": round(auc(p_oof, y), 4), "cv_auc_answerable": round(auc(p_oof, answerable), 4),
-                      "precision_target": cfg.precision, "evidence_answers": int(y.sum()),
-                      "cv": decisions(p_oof, answerable, threshold, y), "reliability": reliability(p_oof, y),
-                      "curve": [decisions(p_oof, answerable, t, y) for t in THRESHOLDS]},
+        "abstainer": {
+            "cv_auc": round(auc(p_oof, y), 4),
+            "cv_auc_answerable": round(auc(p_oof, answerable), 4),
+            "precision_target": cfg.precision,
+            "evidence_answers": int(y.sum()),
+            "cv": decisions(p_oof, answerable, threshold, y),
+            "reliability": reliability(p_oof, y),
+            "curve": [decisions(p_oof, answerable, t, y) for t in THRESHOLDS],
+        },
     }
-    abstainer = fit_logistic("abstainer", QUESTION_FEATURES, X, y, C=cfg.abstainer_C, signs=signs,
-                             meta={"threshold": threshold, **report["abstainer"]})
+    abstainer = fit_logistic(
+        "abstainer",
+        QUESTION_FEATURES,
+        X,
+        y,
+        C=cfg.abstainer_C,
+        signs=signs,
+        meta={"threshold": threshold, **report["abstainer"]},
+    )
     return QuestionModels(ranker, selector, abstainer, folds, feats, y, p_oof, report)
 
 
 # -- verdicts ------------------------------------------------------------------------------------------
+
 
 @dataclass
 class MinedClaim:
@@ -194,8 +267,9 @@ class MinedClaim:
         return self.example.group
 
 
-def mine_claims(ws: Any, examples: Sequence[Example], progress: Callable[[int, int], None] | None = None,
-                cfg: Any = None) -> list[MinedClaim]:
+def mine_claims(
+    ws: Any, examples: Sequence[Example], progress: Callable[[int, int], None] | None = None, cfg: Any = None
+) -> list[MinedClaim]:
     """Retrieve and assess every claim as `verify` does (with the workspace's ranker)."""
     from ..verify import VerifyConfig, assess, clean_claim, collect_units, index_stats
     from ..verify.verdict_features import claim_features
@@ -221,8 +295,9 @@ def fit_verdict(claims: Sequence[MinedClaim], C: float, meta: dict[str, Any] | N
     make a claim contradicted, only matching evidence supported."""
     X = np.array([[c.features[f] for f in VERDICT_MODEL_FEATURES] for c in claims])
     y = [LABELS[c.example.label] for c in claims]
-    return fit_one_vs_rest("verdict", VERDICT_MODEL_FEATURES, X, y, (CONTRADICTED, SUPPORTED), C=C,
-                           signs=VERDICT_SIGNS, meta=meta)
+    return fit_one_vs_rest(
+        "verdict", VERDICT_MODEL_FEATURES, X, y, (CONTRADICTED, SUPPORTED), C=C, signs=VERDICT_SIGNS, meta=meta
+    )
 
 
 def verdict_report(labels: Sequence[str], verdicts: Sequence[str]) -> dict[str, Any]:
@@ -231,16 +306,24 @@ def verdict_report(labels: Sequence[str], verdicts: Sequence[str]) -> dict[str, 
     n = len(gold)
     con = [v for g, v in zip(gold, verdicts) if g == CONTRADICTED]
     nic = [v for g, v in zip(gold, verdicts) if g == NOT_FOUND]
-    return {"claims": n, "accuracy": round(sum(g == v for g, v in zip(gold, verdicts)) / n, 4) if n else None,
-            "contradicted recall": round(con.count(CONTRADICTED) / len(con), 4) if con else None,
-            "not_in_corpus called supported": round(nic.count(SUPPORTED) / len(nic), 4) if nic else None,
-            "confusion": {g: {v: sum(1 for a, b in zip(gold, verdicts) if a == g and b == v) for v in VERDICTS}
-                          for g in VERDICTS}}
+    return {
+        "claims": n,
+        "accuracy": round(sum(g == v for g, v in zip(gold, verdicts)) / n, 4) if n else None,
+        "contradicted recall": round(con.count(CONTRADICTED) / len(con), 4) if con else None,
+        "not_in_corpus called supported": round(nic.count(SUPPORTED) / len(nic), 4) if nic else None,
+        "confusion": {
+            g: {v: sum(1 for a, b in zip(gold, verdicts) if a == g and b == v) for v in VERDICTS} for g in VERDICTS
+        },
+    }
 
 
-def fit_verdict_model(claims: Sequence[MinedClaim], C: float = 0.1, max_nic_supported: float = 0.05,
-                      max_nic_contradicted: float = 0.15,
-                      log: Callable[[str], None] = lambda m: None) -> tuple[LinearModel, dict[str, Any]]:
+def fit_verdict_model(
+    claims: Sequence[MinedClaim],
+    C: float = 0.1,
+    max_nic_supported: float = 0.05,
+    max_nic_contradicted: float = 0.15,
+    log: Callable[[str], None] = lambda m: None,
+) -> tuple[LinearModel, dict[str, Any]]:
     """The verdict model and its thresholds, chosen on the out-of-fold predictions: `supported` from the
     lowest probability at which at most `max_nic_supported` of the claims the corpus does not settle
     are called supported, `contradicted` likewise with `max_nic_contradicted` (a contradiction the
@@ -264,10 +347,15 @@ def fit_verdict_model(claims: Sequence[MinedClaim], C: float = 0.1, max_nic_supp
     thresholds = {"supported_threshold": t_sup, "contradicted_threshold": t_con}
     calls = _oof_verdicts(claims, fold_models, **thresholds)
     labels = [c.example.label for c in claims]
-    report = {**thresholds, "cv": verdict_report(labels, calls),
-              "rules": verdict_report(labels, [c.assessment.verdict for c in claims])}
-    log(f"verdict model: supported from {t_sup:.2f}, contradicted from {t_con:.2f}; "
-        f"cv accuracy {report['cv']['accuracy']}")
+    report = {
+        **thresholds,
+        "cv": verdict_report(labels, calls),
+        "rules": verdict_report(labels, [c.assessment.verdict for c in claims]),
+    }
+    log(
+        f"verdict model: supported from {t_sup:.2f}, contradicted from {t_con:.2f}; "
+        f"cv accuracy {report['cv']['accuracy']}"
+    )
     return fit_verdict(claims, C, {**thresholds, "cv": report["cv"]}), report
 
 
@@ -282,8 +370,9 @@ def _oof_verdicts(claims: Sequence[MinedClaim], fold_models, **thresholds: float
 
 # -- everything ----------------------------------------------------------------------------------------
 
+
 def same_models(a: Judgment, b: Judgment, rtol: float = 1e-3, atol: float = 1e-4) -> str:
-    """"" when the two sets of models have the same features, classes, thresholds and parameters (to
+    """ "" when the two sets of models have the same features, classes, thresholds and parameters (to
     float tolerance: another CPU may round the embeddings differently), else the first difference."""
     for name in ("ranker", "selector", "abstainer", "verdict"):
         x, y = getattr(a, name), getattr(b, name)
@@ -308,8 +397,9 @@ def save_models(models: Judgment, folder: Path) -> list[Path]:
     return out
 
 
-def train_all(ws: Any, data: Path, cfg: TrainConfig = TrainConfig(),
-              log: Callable[[str], None] = lambda m: None) -> tuple[Judgment, dict[str, Any]]:
+def train_all(
+    ws: Any, data: Path, cfg: TrainConfig = TrainConfig(), log: Callable[[str], None] = lambda m: None
+) -> tuple[Judgment, dict[str, Any]]:
     """Fit every model on the question and claim sets in `data` (../shared/train) over `ws`'s index."""
     from .mining import load_examples, mine_questions
 

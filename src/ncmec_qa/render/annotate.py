@@ -11,7 +11,7 @@ _WORD = {"supported": "supported", "contradicted": "contradicted", "not_found": 
 
 
 def footnote_label_prefix(article: str) -> str:
-    """"" for [^1], [^2] …, or "v" ([^v1] …) when the article has footnotes of its own."""
+    """ "" for [^1], [^2] …, or "v" ([^v1] …) when the article has footnotes of its own."""
     return "v" if "[^" in article else ""
 
 

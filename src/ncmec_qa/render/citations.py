@@ -187,8 +187,11 @@ _RIS_TYPE = {"legislation": "STAT", "report": "RPRT", "webpage": "ELEC", "datase
 def _ris_record(c: Citation) -> dict[str, Any]:
     """A record in rispy's field names (its writer puts them in RIS tags)."""
     s = c.source
-    rec: dict[str, Any] = {"type_of_reference": _RIS_TYPE[source_type(s)], "id": cite_key(c),
-                           "title": _one_line(s.title)}
+    rec: dict[str, Any] = {
+        "type_of_reference": _RIS_TYPE[source_type(s)],
+        "id": cite_key(c),
+        "title": _one_line(s.title),
+    }
     if s.authors:
         rec["authors"] = [_one_line(a) for a in s.authors]
     rec["publisher"] = _one_line(s.publisher)
@@ -243,8 +246,7 @@ def to_markdown(c: Citation) -> str:
         line += f". <{s.url}>"
     note = superseded_note(s)
     tail = f"\n>\n> {note}" if note else ""
-    return (f"> “{_one_line(c.quote)}”\n>\n> — {line} (`{c.passage.passage_id}`, characters {c.start}–{c.end})"
-            f"{tail}\n")
+    return f"> “{_one_line(c.quote)}”\n>\n> — {line} (`{c.passage.passage_id}`, characters {c.start}–{c.end}){tail}\n"
 
 
 def export(cs: Sequence[Citation], fmt: str) -> str:

@@ -54,7 +54,7 @@ def citation_line(c: Citation) -> str:
 
 
 def conflict_line(x) -> str:
-    """"[1] says 4,560 where [2] says 2,772 (the same statement otherwise)"."""
+    """ "[1] says 4,560 where [2] says 2,772 (the same statement otherwise)"."""
     (a, b), (fa, fb) = x.citations, x.figures
     return f"[{a}] says {fa} where [{b}] says {fb} (the same statement otherwise)"
 
@@ -95,13 +95,20 @@ def wrap(text: str, width: int | None, indent: str = "", first: str = "") -> lis
     after a hyphen); a word longer than the line stands alone on it. No width: one line."""
     if not width:
         return [first + text]
-    w = textwrap.TextWrapper(width=width, initial_indent=first, subsequent_indent=indent,
-                             break_long_words=False, break_on_hyphens=False)
+    w = textwrap.TextWrapper(
+        width=width, initial_indent=first, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
+    )
     return w.wrap(text) or [first]
 
 
-def emit(console, text: str, indent: str = "", first: str = "", styles: Sequence[tuple[str, str]] = (),
-         style: str | None = None) -> None:
+def emit(
+    console,
+    text: str,
+    indent: str = "",
+    first: str = "",
+    styles: Sequence[tuple[str, str]] = (),
+    style: str | None = None,
+) -> None:
     """Print plain `text` wrapped to the console's width; each (substring, style) in `styles` is marked
     up where it stands whole on one line, `style` marks up every line (the text itself is escaped,
     never read as markup)."""
@@ -131,8 +138,12 @@ def print_hits(console, hits: Sequence[Hit], width: int = 300) -> None:
         p = h.passage
         loc = location(p.section, p.page)
         score = f"score {h.score:.4f}"
-        emit(console, f"{i}. {p.passage_id}  {loc}  {score}", indent="   ",
-             styles=[(f"{i}.", "bold"), (p.passage_id, "cyan"), (score, "dim")])
+        emit(
+            console,
+            f"{i}. {p.passage_id}  {loc}  {score}",
+            indent="   ",
+            styles=[(f"{i}.", "bold"), (p.passage_id, "cyan"), (score, "dim")],
+        )
         emit(console, clip(p.text, width), indent="   ", first="   ")
 
 
@@ -162,8 +173,12 @@ def print_answer(console, a: Answer) -> None:
     for c in a.sources:
         emit(console, citation_line(c), indent="    ")
     for x in a.conflicts:
-        emit(console, f"the sources differ: {conflict_line(x)}", indent="    ",
-             styles=[("the sources differ:", "yellow")])
+        emit(
+            console,
+            f"the sources differ: {conflict_line(x)}",
+            indent="    ",
+            styles=[("the sources differ:", "yellow")],
+        )
     for w in a.warnings:
         emit(console, f"note: {w}", indent="    ", styles=[("note:", "yellow")])
 

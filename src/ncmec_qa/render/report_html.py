@@ -84,16 +84,28 @@ def _rows(article: str, report: ArticleReport, quote_limit: int) -> list[dict[st
         segs, pos = [], s.start
         for i, c, v in items:
             if c.start > pos:
-                segs.append({"text": article[pos:c.start], "claim": 0})
-            segs.append({"text": article[c.start:c.end], "claim": i, "verdict": v.verdict})
+                segs.append({"text": article[pos : c.start], "claim": 0})
+            segs.append({"text": article[c.start : c.end], "claim": i, "verdict": v.verdict})
             pos = max(pos, c.end)
         if pos < s.end:
-            segs.append({"text": article[pos:s.end], "claim": 0})
-        claims = [{
-            "n": i, "text": v.claim, "verdict": v.verdict, "reason": v.reason,
-            "evidence": [{"quote": short_quote(e.quote, quote_limit), "url": _safe_url(e.source.url),
-                          "citation": citation_line(e).split("] ", 1)[-1]} for e in v.evidence],
-        } for i, _, v in items]
+            segs.append({"text": article[pos : s.end], "claim": 0})
+        claims = [
+            {
+                "n": i,
+                "text": v.claim,
+                "verdict": v.verdict,
+                "reason": v.reason,
+                "evidence": [
+                    {
+                        "quote": short_quote(e.quote, quote_limit),
+                        "url": _safe_url(e.source.url),
+                        "citation": citation_line(e).split("] ", 1)[-1],
+                    }
+                    for e in v.evidence
+                ],
+            }
+            for i, _, v in items
+        ]
         rows.append({"n": s.n, "skip": s.skip, "reason": s.reason, "segments": segs, "claims": claims})
     return rows
 
@@ -106,6 +118,10 @@ def report_html(article: str, report: ArticleReport, command: str = "", quote_li
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True)
     return env.from_string(_TEMPLATE).render(
-        source=report.source, summary=report.summary(), rows=_rows(article, report, quote_limit),
-        colours=COLOURS, words=_WORD, command=command,
+        source=report.source,
+        summary=report.summary(),
+        rows=_rows(article, report, quote_limit),
+        colours=COLOURS,
+        words=_WORD,
+        command=command,
     )

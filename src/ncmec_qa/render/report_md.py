@@ -31,8 +31,13 @@ def verdict_markdown(v: Verdict, quote_limit: int = 240) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def report_markdown(report: ArticleReport, command: str = "", quote_limit: int = 160,
-                    article: str | None = None, pinpoints_only: bool = False) -> str:
+def report_markdown(
+    report: ArticleReport,
+    command: str = "",
+    quote_limit: int = 160,
+    article: str | None = None,
+    pinpoints_only: bool = False,
+) -> str:
     """A verdict table, then each claim's evidence as short verbatim quotes with citations.
 
     pinpoints_only: name claims by their place in `article` and evidence by passage and offsets,
@@ -43,11 +48,13 @@ def report_markdown(report: ArticleReport, command: str = "", quote_limit: int =
     out += [
         "Every sentence of the article, each claim of it checked against the corpus by `ncmec-qa verify` (a heuristic "
         "checker: it compares figures, years, durations and negation, and never infers). "
-        + ("Claims are named by their character offsets in the article and evidence by passage id and offsets "
-           "in the cited document's extracted text (`ncmec-qa cite ID` prints a quote); no text is reproduced."
-           if pinpoints_only else
-           "Quotes are verbatim from the cited documents, shortened with …; a `not found` claim lists the "
-           "nearest passages."),
+        + (
+            "Claims are named by their character offsets in the article and evidence by passage id and offsets "
+            "in the cited document's extracted text (`ncmec-qa cite ID` prints a quote); no text is reproduced."
+            if pinpoints_only
+            else "Quotes are verbatim from the cited documents, shortened with …; a `not found` claim lists the "
+            "nearest passages."
+        ),
         "",
         f"**{report.summary()}**",
         "",

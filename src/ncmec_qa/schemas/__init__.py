@@ -68,8 +68,10 @@ def load(kind: str) -> dict[str, Any]:
 def _registry():
     from referencing import Registry, Resource
 
-    resources = [(BASE_URI + p.name, Resource.from_contents(json.loads(p.read_text(encoding="utf-8"))))
-                 for p in sorted(HERE.glob("*.schema.json"))]
+    resources = [
+        (BASE_URI + p.name, Resource.from_contents(json.loads(p.read_text(encoding="utf-8"))))
+        for p in sorted(HERE.glob("*.schema.json"))
+    ]
     return Registry().with_resources(resources)
 
 
@@ -82,8 +84,10 @@ def errors(doc: Any) -> list[str]:
     if doc.get("schema_version") != SCHEMA_VERSION:
         return [f"schema_version is {doc.get('schema_version')!r}, not {SCHEMA_VERSION!r}"]
     validator = Draft202012Validator(load(doc["type"]), registry=_registry())
-    return [f"{'/'.join(map(str, e.absolute_path)) or '(document)'}: {e.message}"
-            for e in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))]
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(document)'}: {e.message}"
+        for e in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    ]
 
 
 def parse_output(text: str) -> list[dict[str, Any]]:

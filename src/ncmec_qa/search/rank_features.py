@@ -36,12 +36,34 @@ from ..models import Passage
 from .query import asks_quantity, has_figure, named_terms, stem, stems, words, years_in
 
 PASSAGE_FEATURES: tuple[str, ...] = (
-    "cosine", "best_sentence", "best_sentence_words", "coverage", "coverage_context", "coverage_title",
-    "best_sentence_exact", "coverage_exact", "coverage_context_exact",
-    "lexical", "in_lexical", "dense_rr", "lexical_rr", "sentence_rr", "fused",
-    "asks_year", "years_named", "other_years",
-    "asks_quantity", "amount_table", "amount_prose", "amount_named",
-    "names", "asks_names", "rare", "secondary", "table", "length",
+    "cosine",
+    "best_sentence",
+    "best_sentence_words",
+    "coverage",
+    "coverage_context",
+    "coverage_title",
+    "best_sentence_exact",
+    "coverage_exact",
+    "coverage_context_exact",
+    "lexical",
+    "in_lexical",
+    "dense_rr",
+    "lexical_rr",
+    "sentence_rr",
+    "fused",
+    "asks_year",
+    "years_named",
+    "other_years",
+    "asks_quantity",
+    "amount_table",
+    "amount_prose",
+    "amount_named",
+    "names",
+    "asks_names",
+    "rare",
+    "secondary",
+    "table",
+    "length",
 )
 SENTENCE_WORDS = 0.3  # the best sentence: cosine + this × its share of the question's words
 
@@ -60,14 +82,24 @@ class QueryTerms:
     unseen: frozenset[str] = frozenset()  # its words that no passage uses
 
     @classmethod
-    def of(cls, text: str, idf: Callable[[Iterable[str]], dict[str, float]],
-           unseen: Callable[[Iterable[str]], set[str]] | None = None) -> "QueryTerms":
+    def of(
+        cls,
+        text: str,
+        idf: Callable[[Iterable[str]], dict[str, float]],
+        unseen: Callable[[Iterable[str]], set[str]] | None = None,
+    ) -> "QueryTerms":
         terms = content_terms(text)
         weights = idf(terms)
         rare = tuple(stem(t) for t in sorted(terms, key=lambda t: (-weights[t], t))[:3])
-        return cls(text, weights, frozenset(years_in(text)), asks_quantity(text),
-                   frozenset(stem(t) for t in named_terms(text)), rare,
-                   frozenset(unseen(terms)) if unseen else frozenset())
+        return cls(
+            text,
+            weights,
+            frozenset(years_in(text)),
+            asks_quantity(text),
+            frozenset(stem(t) for t in named_terms(text)),
+            rare,
+            frozenset(unseen(terms)) if unseen else frozenset(),
+        )
 
     @property
     def terms(self) -> frozenset[str]:
@@ -92,8 +124,9 @@ class QueryTerms:
 
     def missing(self, found: frozenset[str] | set[str]) -> list[str]:
         """The question's words (not years) whose stems are not among `found`, rarest first."""
-        return sorted((t for t in self.idf if stem(t) not in found and t not in self.years),
-                      key=lambda t: (-self.idf[t], t))
+        return sorted(
+            (t for t in self.idf if stem(t) not in found and t not in self.years), key=lambda t: (-self.idf[t], t)
+        )
 
 
 @dataclass(frozen=True)
@@ -119,8 +152,11 @@ def _rr(rank: int | None) -> float:
 
 def passage_features(q: QueryTerms, c: Candidate, lexical_max: float) -> dict[str, float]:
     p = c.passage
-    usable = [(cos, s) for cos, s in zip(c.sentence_cosines, p.sentences)
-              if s.kind not in ("heading", "table_header") and len(s.text) >= 25]
+    usable = [
+        (cos, s)
+        for cos, s in zip(c.sentence_cosines, p.sentences)
+        if s.kind not in ("heading", "table_header") and len(s.text) >= 25
+    ]
     text_words = stems(p.text)
     context_words = stems(c.context)
     best_words = max((cos + SENTENCE_WORDS * q.coverage(stems(s.text)) for cos, s in usable), default=c.cosine)
@@ -166,23 +202,33 @@ def feature_matrix(q: QueryTerms, cands: Sequence[Candidate]) -> list[dict[str, 
     return [passage_features(q, c, top) for c in cands]
 
 
-def rules_ranker(w_passage: float = 1.0, w_sentence: float = 0.5, w_coverage: float = 0.5, w_year: float = 0.1,
-                 w_amount: float = 0.25, w_named: float = 0.1, coverage_context: bool = True,
-                 sentence_words: bool = True) -> LinearModel:
+def rules_ranker(
+    w_passage: float = 1.0,
+    w_sentence: float = 0.5,
+    w_coverage: float = 0.5,
+    w_year: float = 0.1,
+    w_amount: float = 0.25,
+    w_named: float = 0.1,
+    coverage_context: bool = True,
+    sentence_words: bool = True,
+) -> LinearModel:
     """The reranker of earlier releases as a linear model over these features, its weights set by hand
     on the 40 dev questions: passage cosine + ½ best sentence (by cosine and words) + ½ coverage of the
     question's words (with title and section) ± 0.1 for its years; for a how-many question + 0.25 for a
     table, + 0.125 for an amount in prose, + 0.1 when a line names the question's name."""
-    return hand_set("rules", {
-        "cosine": w_passage,
-        "best_sentence_exact" if sentence_words else "best_sentence": w_sentence,
-        "coverage_context_exact" if coverage_context else "coverage_exact": w_coverage,
-        "years_named": w_year,
-        "other_years": -w_year,
-        "amount_table": w_amount,
-        "amount_prose": w_amount / 2,
-        "amount_named": w_named,
-    })
+    return hand_set(
+        "rules",
+        {
+            "cosine": w_passage,
+            "best_sentence_exact" if sentence_words else "best_sentence": w_sentence,
+            "coverage_context_exact" if coverage_context else "coverage_exact": w_coverage,
+            "years_named": w_year,
+            "other_years": -w_year,
+            "amount_table": w_amount,
+            "amount_prose": w_amount / 2,
+            "amount_named": w_named,
+        },
+    )
 
 
 def score(model: LinearModel, rows: Sequence[dict[str, float]]) -> np.ndarray:

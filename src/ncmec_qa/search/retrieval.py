@@ -73,8 +73,16 @@ class RetrievalConfig:
 def config_ranker(cfg: RetrievalConfig, learned: LinearModel | None) -> LinearModel | None:
     """The model the second stage scores with: `learned` (the fitted ranker), or the hand-set rules."""
     if cfg.ranker == "rules":
-        rules = rules_ranker(cfg.w_passage, cfg.w_sentence, cfg.w_coverage, cfg.w_year, cfg.w_amount, cfg.w_named,
-                             cfg.coverage_context, cfg.w_sentence_words)
+        rules = rules_ranker(
+            cfg.w_passage,
+            cfg.w_sentence,
+            cfg.w_coverage,
+            cfg.w_year,
+            cfg.w_amount,
+            cfg.w_named,
+            cfg.coverage_context,
+            cfg.w_sentence_words,
+        )
         return replace(rules, meta={**rules.meta, "part_min_score": 0.85})
     if cfg.ranker == "learned":
         return learned
@@ -92,8 +100,14 @@ def rrf(rankings: Sequence[Sequence[int]], weights: Sequence[float], k: int) -> 
 
 
 class Retriever:
-    def __init__(self, index: Index, embed_query: Callable[[str], np.ndarray], cfg: RetrievalConfig = RetrievalConfig(),
-                 ranker: LinearModel | None = None, secondary: frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        index: Index,
+        embed_query: Callable[[str], np.ndarray],
+        cfg: RetrievalConfig = RetrievalConfig(),
+        ranker: LinearModel | None = None,
+        secondary: frozenset[str] = frozenset(),
+    ):
         """`ranker`: the fitted model used when `cfg.ranker == "learned"`; `secondary`: ids of secondary sources."""
         self.index = index
         self.embed_query = embed_query
@@ -124,8 +138,14 @@ class Retriever:
         top = np.argsort(-best, kind="stable")[:depth]
         return [int(ids[i]) for i in top]
 
-    def candidates(self, query: str, qv: np.ndarray | None, sources: set[str] | None = None,
-                   exclude: set[str] | None = None, k: int = 10) -> list[Candidate]:
+    def candidates(
+        self,
+        query: str,
+        qv: np.ndarray | None,
+        sources: set[str] | None = None,
+        exclude: set[str] | None = None,
+        k: int = 10,
+    ) -> list[Candidate]:
         """The fused first-stage candidates, best first, filtered by source."""
         cfg = self.cfg
         depth = max(cfg.depth, k) * (4 if (sources or exclude) else 1)
@@ -144,13 +164,21 @@ class Retriever:
         elif cfg.mode == "lexical":
             fused = lexical
         else:
-            fused = rrf([[r for r, _ in dense], [r for r, _ in lexical], by_sentence],
-                        [cfg.dense_weight, cfg.lexical_weight, cfg.sentence_weight], cfg.rrf_k)
+            fused = rrf(
+                [[r for r, _ in dense], [r for r, _ in lexical], by_sentence],
+                [cfg.dense_weight, cfg.lexical_weight, cfg.sentence_weight],
+                cfg.rrf_k,
+            )
         keep = max(depth, cfg.rerank_depth, k)
         if sources or exclude:
             recs = self.index.passages(r for r, _ in fused[: depth * 2])
-            fused = [(r, s) for r, s in fused if r in recs and (not sources or recs[r].source_id in sources)
-                     and not (exclude and recs[r].source_id in exclude)]
+            fused = [
+                (r, s)
+                for r, s in fused
+                if r in recs
+                and (not sources or recs[r].source_id in sources)
+                and not (exclude and recs[r].source_id in exclude)
+            ]
         fused = fused[:keep]
         rowids = [r for r, _ in fused]
         records = self.index.passages(rowids)
@@ -170,26 +198,47 @@ class Retriever:
                 scos = tuple(float(x) for x in self.sentence_cosines(qv, p))
             else:
                 cos, scos = 0.0, tuple(0.0 for _ in p.sentences)
-            out.append(Candidate(rid, p, contexts.get(rid, ""), cos, scos, f, dense_rank.get(rid), lex_rank.get(rid),
-                                 sent_rank.get(rid), lex_score.get(rid, 0.0), p.source_id in self.secondary))
+            out.append(
+                Candidate(
+                    rid,
+                    p,
+                    contexts.get(rid, ""),
+                    cos,
+                    scos,
+                    f,
+                    dense_rank.get(rid),
+                    lex_rank.get(rid),
+                    sent_rank.get(rid),
+                    lex_score.get(rid, 0.0),
+                    p.source_id in self.secondary,
+                )
+            )
         return out
 
     # -- second stage ----------------------------------------------------------------------------
     def rank(self, query: str, cands: Sequence[Candidate]) -> list[tuple[Candidate, float, bool]]:
         return rank_candidates(self.query_terms(query), cands, self.model, self.cfg)
 
-    def search(self, query: str, k: int = 10, sources: set[str] | None = None, exclude: set[str] | None = None,
-               qv: np.ndarray | None = None) -> list[Hit]:
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        sources: set[str] | None = None,
+        exclude: set[str] | None = None,
+        qv: np.ndarray | None = None,
+    ) -> list[Hit]:
         parts = question_parts(query) if self.cfg.split_parts else [query]
         if len(parts) == 1:
             return self._search(query, k, sources, exclude, qv)
         whole = self._search(query, k, sources, exclude, qv)
         floor = self.part_floor()
-        return interleave([whole] + [[h for h in self._search(p, k, sources, exclude) if h.score >= floor]
-                                     for p in parts], k)
+        return interleave(
+            [whole] + [[h for h in self._search(p, k, sources, exclude) if h.score >= floor] for p in parts], k
+        )
 
-    def _search(self, query: str, k: int, sources: set[str] | None, exclude: set[str] | None,
-                qv: np.ndarray | None = None) -> list[Hit]:
+    def _search(
+        self, query: str, k: int, sources: set[str] | None, exclude: set[str] | None, qv: np.ndarray | None = None
+    ) -> list[Hit]:
         if self.cfg.mode in ("hybrid", "dense") and qv is None:
             qv = self.embed_query(query)
         return hits_of(self.rank(query, self.candidates(query, qv, sources, exclude, k)), k, qv is not None)
@@ -205,9 +254,13 @@ def part_floor(cfg: RetrievalConfig, model: LinearModel | None) -> float:
     return float((model.meta if model else {}).get("part_min_score", float("-inf")))
 
 
-def rank_candidates(q: QueryTerms, cands: Sequence[Candidate], model: LinearModel | None,
-                    cfg: RetrievalConfig, rows: Sequence[dict[str, float]] | None = None
-                    ) -> list[tuple[Candidate, float, bool]]:
+def rank_candidates(
+    q: QueryTerms,
+    cands: Sequence[Candidate],
+    model: LinearModel | None,
+    cfg: RetrievalConfig,
+    rows: Sequence[dict[str, float]] | None = None,
+) -> list[tuple[Candidate, float, bool]]:
     """(candidate, score, reranked) best first: the top `rerank_depth` by the ranker, then the rest in
     fused order with their fusion scores (never above a reranked one). `rows`: the candidates'
     features, when already computed (`feature_matrix(q, cands)`)."""
@@ -226,5 +279,7 @@ def rank_candidates(q: QueryTerms, cands: Sequence[Candidate], model: LinearMode
 
 
 def hits_of(ranked: Sequence[tuple[Candidate, float, bool]], k: int, with_cosine: bool = True) -> list[Hit]:
-    return [Hit(c.passage, s, c.dense_rank, c.lexical_rank, c.cosine if with_cosine else None, reranked, c.context)
-            for c, s, reranked in ranked[:k]]
+    return [
+        Hit(c.passage, s, c.dense_rank, c.lexical_rank, c.cosine if with_cosine else None, reranked, c.context)
+        for c, s, reranked in ranked[:k]
+    ]

@@ -33,16 +33,49 @@ import types
 
 from ..models import Verdict
 from .article import ArticleReport, split_claims, verify_article
-from .assess import CONTRADICTED, NOT_FOUND, SUPPORTED, VERDICTS, Assessment, Claim, Scored, VerifyConfig, assess, clean_claim
+from .assess import (
+    CONTRADICTED,
+    NOT_FOUND,
+    SUPPORTED,
+    VERDICTS,
+    Assessment,
+    Claim,
+    Scored,
+    VerifyConfig,
+    assess,
+    clean_claim,
+)
 from .check import verify_claim, verify_claim_detailed
 from .collect import collect_units, embed_lines
 from .segment import ArticleClaim, ArticleSentence, segment_article
 from .terms import TermStats, index_stats, term_forms, terms
 
-__all__ = ["ArticleClaim", "ArticleReport", "ArticleSentence", "Assessment", "CONTRADICTED", "Claim", "NOT_FOUND", "SUPPORTED", "Scored", "TermStats",
-           "VERDICTS", "VerifyConfig", "assess", "clean_claim", "collect_units", "embed_lines", "index_stats",
-           "segment_article", "split_claims", "term_forms", "terms", "verify_article",
-           "verify_claim", "verify_claim_detailed"]
+__all__ = [
+    "ArticleClaim",
+    "ArticleReport",
+    "ArticleSentence",
+    "Assessment",
+    "CONTRADICTED",
+    "Claim",
+    "NOT_FOUND",
+    "SUPPORTED",
+    "Scored",
+    "TermStats",
+    "VERDICTS",
+    "VerifyConfig",
+    "assess",
+    "clean_claim",
+    "collect_units",
+    "embed_lines",
+    "index_stats",
+    "segment_article",
+    "split_claims",
+    "term_forms",
+    "terms",
+    "verify_article",
+    "verify_claim",
+    "verify_claim_detailed",
+]
 
 
 class _VerifyPackage(types.ModuleType):

@@ -74,13 +74,26 @@ class ArticleReport:
         checked (with its reason), then one `summary` with the counts."""
         for s, items in self.by_sentence():
             if s.skip:
-                yield {"type": "skipped", "sentence": s.n, "text": s.text, "article_start": s.start,
-                       "article_end": s.end, "skip": s.skip, "reason": s.reason}
+                yield {
+                    "type": "skipped",
+                    "sentence": s.n,
+                    "text": s.text,
+                    "article_start": s.start,
+                    "article_end": s.end,
+                    "skip": s.skip,
+                    "reason": s.reason,
+                }
             for _, c, v in items:
-                yield {"type": "claim", **v.to_dict(), "sentence": s.n, "article_start": c.start,
-                       "article_end": c.end}
-        yield {"type": "summary", "source": self.source, "sentences": len(self.sentences),
-               "skipped": len(self.skipped), "claims": len(self.verdicts), "counts": self.counts(), "ok": self.ok}
+                yield {"type": "claim", **v.to_dict(), "sentence": s.n, "article_start": c.start, "article_end": c.end}
+        yield {
+            "type": "summary",
+            "source": self.source,
+            "sentences": len(self.sentences),
+            "skipped": len(self.skipped),
+            "claims": len(self.verdicts),
+            "counts": self.counts(),
+            "ok": self.ok,
+        }
 
 
 def verify_article(

@@ -11,6 +11,7 @@ from .collect import collect_units
 from .terms import index_stats
 from .verdict import decide
 
+
 def _citations(evidence: Sequence[Scored], sources: dict[str, Source]) -> tuple[Citation, ...]:
     out = []
     for s in evidence:

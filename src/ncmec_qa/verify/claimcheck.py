@@ -47,7 +47,7 @@ def _half_unit(q: Quantity) -> float:
     digits = m.group().replace(",", "")
     zeros = len(digits) - len(digits.rstrip("0"))
     if q.unit == "count" and zeros and digits.strip("0"):  # "18,400,000" is rounded, at most 5%
-        return min(0.5 * 10.0 ** zeros, max(0.5, 0.05 * q.value))
+        return min(0.5 * 10.0**zeros, max(0.5, 0.05 * q.value))
     return 0.0 if q.kind in ("duration", "year") else 0.5
 
 
@@ -63,8 +63,14 @@ def _interval(q: Quantity, as_point: bool = False) -> tuple[float, float]:
     v, t = q.value * f, _half_unit(q) * f
     slack = max(t, 0.1 * abs(v))
     op = "=" if as_point else _QUAL_OP.get(q.qualifier, "=")
-    return {">": (v, math.inf), ">=": (v, math.inf), "<": (-math.inf, v), "<=": (-math.inf, v),
-            "~": (v - slack, v + slack), "<~": (v - slack, v + t)}.get(op, (v - t, v + t))
+    return {
+        ">": (v, math.inf),
+        ">=": (v, math.inf),
+        "<": (-math.inf, v),
+        "<=": (-math.inf, v),
+        "~": (v - slack, v + slack),
+        "<~": (v - slack, v + t),
+    }.get(op, (v - t, v + t))
 
 
 def quantities_agree(a: Quantity, b: Quantity) -> bool:
@@ -99,8 +105,14 @@ def format_quantity(q: Quantity, with_qualifier: bool = False) -> str:
     num = m.group().replace(",", "") if m else f"{round(n):,}" if abs(n - round(n)) < 1e-9 else f"{n:g}"
     if scale > 1:
         num += " " + {1e3: "thousand", 1e6: "million", 1e9: "billion", 1e12: "trillion"}[scale]
-    s = {"percent": f"{num}%", "percentage_point": f"{num} percentage points", "usd": f"${num}",
-         "eur": f"€{num}", "gbp": f"£{num}", "age": f"{num} years old"}.get(q.unit, num)
+    s = {
+        "percent": f"{num}%",
+        "percentage_point": f"{num} percentage points",
+        "usd": f"${num}",
+        "eur": f"€{num}",
+        "gbp": f"£{num}",
+        "age": f"{num} years old",
+    }.get(q.unit, num)
     if q.kind == "duration":
         s = f"{num} {q.unit.removesuffix('_duration')}" + ("" if q.value == 1 else "s")
     return f"{q.qualifier} {s}" if with_qualifier and q.qualifier else s
@@ -109,13 +121,17 @@ def format_quantity(q: Quantity, with_qualifier: bool = False) -> str:
 _FOLLOW_YEAR_RE = re.compile(
     r"(?:\s+[A-Za-z][\w'-]*){0,6}?(?:\s+(?:in|during|for|through|by|as\s+of)\s+"
     r"(?:(?:the\s+)?(?:calendar|fiscal)\s+year\s+|CY\s?|FY\s?)?|\s*\(\s*(?:CY|FY)?\s?)"
-    r"(?P<y>(?:19|20)\d{2})\b", re.I)
+    r"(?P<y>(?:19|20)\d{2})\b",
+    re.I,
+)
 
 
 def _locate(qs: list[Quantity], q: Quantity) -> Quantity | None:
-    for cond in (lambda x: (x.start, x.end, x.raw) == (q.start, q.end, q.raw),
-                 lambda x: _cls(x) == _cls(q) and x.value == q.value,
-                 lambda x: quantities_agree(x, q)):
+    for cond in (
+        lambda x: (x.start, x.end, x.raw) == (q.start, q.end, q.raw),
+        lambda x: _cls(x) == _cls(q) and x.value == q.value,
+        lambda x: quantities_agree(x, q),
+    ):
         found = [x for x in qs if cond(x)]
         if found:
             return found[0]
@@ -132,7 +148,7 @@ def _column_year(text: str, qs: list[Quantity], years: list[Quantity], target: Q
     """Year of `target`'s column when a header run of years ("CY2021 CY2022 CY2023") precedes its row."""
     runs, cur = [], [years[0]]
     for a, b in itertools.pairwise(years):
-        if re.fullmatch(r"[\s|,;/]*", text[a.end:b.start]):
+        if re.fullmatch(r"[\s|,;/]*", text[a.end : b.start]):
             cur.append(b)
         else:
             runs.append(cur)
@@ -176,13 +192,17 @@ def year_of_number(evidence: str, quantity: Quantity) -> int | None:
     return int((before[-1] if before else years[0]).value)
 
 
-_STOP = frozenset(("a an the of in on at to for from by with and or as is are was were be been being that "
-                   "this these those it its than more less fewer over under about nearly approximately "
-                   "least most up per each every which who has have had do does did not no into during "
-                   "through within after before since percent million billion thousand hundred dollars "
-                   "some all any such also only will would shall may must can could should there their "
-                   "they them while when where what total year years day days month months hour hours "
-                   "cy fy").split()) | set(_WORDNUM)
+_STOP = frozenset(
+    (
+        "a an the of in on at to for from by with and or as is are was were be been being that "
+        "this these those it its than more less fewer over under about nearly approximately "
+        "least most up per each every which who has have had do does did not no into during "
+        "through within after before since percent million billion thousand hundred dollars "
+        "some all any such also only will would shall may must can could should there their "
+        "they them while when where what total year years day days month months hour hours "
+        "cy fy"
+    ).split()
+) | set(_WORDNUM)
 _Ctx = tuple[set[str], set[str], set[str]]
 _BREAK = re.compile(r"[.;:!?](?:\s|$)|\n")
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|[.;:!?](?=\s|$)|\n")
@@ -205,11 +225,11 @@ def _context(text: str, qs: list[Quantity], q: Quantity) -> _Ctx:
     """Content words before and after `q` (bounded by neighbouring figures and sentence ends),
     and the row label of a table-like line."""
     i = qs.index(q)
-    before = _BREAK.split(text[qs[i - 1].end if i else 0:q.start])[-1]
-    after = _BREAK.split(text[q.end:qs[i + 1].start if i + 1 < len(qs) else len(text)])[0]
+    before = _BREAK.split(text[qs[i - 1].end if i else 0 : q.start])[-1]
+    after = _BREAK.split(text[q.end : qs[i + 1].start if i + 1 < len(qs) else len(text)])[0]
     ls, le = _line(text, q)
     cells = [x for x in qs if ls <= x.start and x.end <= le and x.kind != "year"]
-    label = set(_content(text[ls:cells[0].start])) if len(cells) >= 3 else set()  # "International ..."
+    label = set(_content(text[ls : cells[0].start])) if len(cells) >= 3 else set()  # "International ..."
     return set(_content(before)[-3:]), set(_content(after)[:2]), label
 
 
@@ -228,8 +248,13 @@ def _comparable(c: Quantity, e: Quantity, cx: _Ctx, ex: _Ctx, single: bool) -> b
 
 
 _LABEL = {"percent": "percent", "percentage_point": "percent", "usd": "amount", "eur": "amount", "gbp": "amount"}
-_CLASS_NAME = {"percent": "percentage", "percentage_point": "percentage-point figure", "usd": "dollar amount",
-               "eur": "euro amount", "gbp": "pound amount"}
+_CLASS_NAME = {
+    "percent": "percentage",
+    "percentage_point": "percentage-point figure",
+    "usd": "dollar amount",
+    "eur": "euro amount",
+    "gbp": "pound amount",
+}
 
 
 def compare(claim: str, evidence: str) -> Comparison:
@@ -255,8 +280,9 @@ def compare(claim: str, evidence: str) -> Comparison:
         cwords = cx[0] | cx[1] | cx[2]
         cy = year_of_number(claim, c)
         ey = {e: year_of_number(evidence, e) for e in same} if has_years else {}
-        score = {e: (cy is not None and ey.get(e) == cy, len(cwords & set().union(*ex[e])), -_distance(c, e))
-                 for e in same}  # prefer the claim's year, then shared context words, then the closest value
+        score = {
+            e: (cy is not None and ey.get(e) == cy, len(cwords & set().union(*ex[e])), -_distance(c, e)) for e in same
+        }  # prefer the claim's year, then shared context words, then the closest value
         hits = [e for e in same if quantities_agree(c, e)]
         if cy is not None:
             # a figure of another year says something about the claim only when it is the claim's very
@@ -277,18 +303,28 @@ def compare(claim: str, evidence: str) -> Comparison:
         if best is None:
             missing.append(c)
         elif year_clash:
-            conflicts.append(Comparison("conflict", f"year differs: {format_quantity(best)} is the {y} figure, "
-                                        f"claim says {cy}", c, best))
+            conflicts.append(
+                Comparison(
+                    "conflict", f"year differs: {format_quantity(best)} is the {y} figure, claim says {cy}", c, best
+                )
+            )
         elif hits:
             matches.append((c, best))
         else:
-            conflicts.append(Comparison("conflict", f"{_LABEL.get(_cls(c), 'number')} differs: claim says "
-                                        f"{format_quantity(c, True)}, evidence says {format_quantity(best, True)}",
-                                        c, best))
+            conflicts.append(
+                Comparison(
+                    "conflict",
+                    f"{_LABEL.get(_cls(c), 'number')} differs: claim says "
+                    f"{format_quantity(c, True)}, evidence says {format_quantity(best, True)}",
+                    c,
+                    best,
+                )
+            )
     if conflicts:
         return conflicts[0]
-    neg = (_negation_reason(claim, evidence) or _frequency_reason(claim, evidence)
-           or _closed_list_reason(claim, evidence))
+    neg = (
+        _negation_reason(claim, evidence) or _frequency_reason(claim, evidence) or _closed_list_reason(claim, evidence)
+    )
     if neg:
         return Comparison("conflict", neg)
     if matches:
@@ -300,17 +336,27 @@ def compare(claim: str, evidence: str) -> Comparison:
     if not targets:
         return Comparison("consistent", "no quantities to compare and no negation conflict")
     c = missing[0]
-    return Comparison("unrelated", f"no comparable {_CLASS_NAME.get(_cls(c), _cls(c))} in evidence "
-                      f"for claim's {format_quantity(c, True)}", c)
+    return Comparison(
+        "unrelated",
+        f"no comparable {_CLASS_NAME.get(_cls(c), _cls(c))} in evidence for claim's {format_quantity(c, True)}",
+        c,
+    )
 
 
 _NEG_ALL = re.compile(r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot|\w+n['’]t)\b", re.I)
 _NEG_VERBAL = re.compile(r"\b(?:not|never|cannot|\w+n['’]t)\b", re.I)
-_NEG_EXEMPT = re.compile(r"\bnot\s+only\b|\b(?:no|not)\s+(?:later|earlier|sooner|more|less|fewer|greater)\s+than\b"
-                         r"|\bnot\s+to\s+exceed\b|\bwhether\s+or\s+not\b|\bno\.\s*\d", re.I)
-_AUX = frozenset(("be been being a an the to any always necessarily also currently legally generally directly "
-                  "explicitly actually yet even all ever have has had do does did is are was were so just "
-                  "automatically shall may must will would should can could").split())
+_NEG_EXEMPT = re.compile(
+    r"\bnot\s+only\b|\b(?:no|not)\s+(?:later|earlier|sooner|more|less|fewer|greater)\s+than\b"
+    r"|\bnot\s+to\s+exceed\b|\bwhether\s+or\s+not\b|\bno\.\s*\d",
+    re.I,
+)
+_AUX = frozenset(
+    (
+        "be been being a an the to any always necessarily also currently legally generally directly "
+        "explicitly actually yet even all ever have has had do does did is are was were so just "
+        "automatically shall may must will would should can could"
+    ).split()
+)
 
 
 def _cues(text: str, rx: re.Pattern[str]) -> list[re.Match[str]]:
@@ -345,7 +391,7 @@ def _negations(text: str) -> list[tuple[str, str, set[str], list[str]]]:
                 break
             if w.lower() not in _AUX and len(w) >= 3:
                 subj = set(_window(toks, i - 1, -1, 4)[:3]) if i else set()
-                out.append((_stem(w), text[cue.start():toks[k].end()], subj, _window(toks, k, 1, 5)[:2]))
+                out.append((_stem(w), text[cue.start() : toks[k].end()], subj, _window(toks, k, 1, 5)[:2]))
                 break
     return out + _nothing_negations(text)
 
@@ -355,7 +401,9 @@ def _negations(text: str) -> list[tuple[str, str, set[str], list[str]]]:
 _NOTHING_RE = re.compile(
     r"\b(?:Nothing|No\s+provision)\b[^.;:?!]{0,120}?\b(?:(?:shall|may|will|should)\s+)?"
     r"(?:be\s+(?:construed|interpreted|read)\s+(?:to|as)\s+(?:an?\s+)?)?"
-    r"(?P<v>(?:requir|authoriz|prohibit|permit|allow|mandat|obligat|compel|forbid)\w*)\b", re.I)
+    r"(?P<v>(?:requir|authoriz|prohibit|permit|allow|mandat|obligat|compel|forbid)\w*)\b",
+    re.I,
+)
 _TO_VERB = re.compile(r"\bto\s+([A-Za-z][\w'-]*)")
 
 
@@ -363,8 +411,11 @@ def _nothing_negations(text: str) -> list[tuple[str, str, set[str], list[str]]]:
     out = []
     for m in _NOTHING_RE.finditer(text):
         verb = m["v"]
-        obj = [_stem(w) for w in (t.group(1) for t in _TO_VERB.finditer(text, m.end(), min(len(text), m.end() + 160)))
-               if len(w) >= 3 and w.lower() not in _STOP and w.lower() not in _AUX][:1]
+        obj = [
+            _stem(w)
+            for w in (t.group(1) for t in _TO_VERB.finditer(text, m.end(), min(len(text), m.end() + 160)))
+            if len(w) >= 3 and w.lower() not in _STOP and w.lower() not in _AUX
+        ][:1]
         head = m.group().split()[0]
         phrase = m.group() if len(m.group()) <= 40 else f"{head} … {verb}"
         out.append((_stem(verb), phrase, set(), obj))
@@ -403,21 +454,26 @@ def negation_mismatch(claim: str, evidence: str) -> bool:
 
 # -- how often, and closed lists of values --------------------------------------------------------
 
-_MANY_TIMES = re.compile(r"\b(?:several|multiple|many|numerous|repeated|any\s+number\s+of)\s+times\b"
-                         r"|\bmore\s+than\s+once\b|\brepeatedly\b|\bas\s+(?:many|often)\s+as\b", re.I)
-_ONCE = re.compile(r"\b(?:only|exactly|just)\s+once\b|\bonce\s+(?:per|for\s+(?:each|every)|each)\b"
-                   r"|\bonce\s+only\b|\bno\s+more\s+than\s+once\b|\b(?:a|one)\s+single\s+time\b", re.I)
+_MANY_TIMES = re.compile(
+    r"\b(?:several|multiple|many|numerous|repeated|any\s+number\s+of)\s+times\b"
+    r"|\bmore\s+than\s+once\b|\brepeatedly\b|\bas\s+(?:many|often)\s+as\b",
+    re.I,
+)
+_ONCE = re.compile(
+    r"\b(?:only|exactly|just)\s+once\b|\bonce\s+(?:per|for\s+(?:each|every)|each)\b"
+    r"|\bonce\s+only\b|\bno\s+more\s+than\s+once\b|\b(?:a|one)\s+single\s+time\b",
+    re.I,
+)
 
 
 def _frequency_reason(claim: str, evidence: str) -> str | None:
-    """"several times" on one side, "once per …"/"only once" on the other."""
+    """ "several times" on one side, "once per …"/"only once" on the other."""
     for a, b, swap in ((claim, evidence, False), (evidence, claim, True)):
         many, once = _MANY_TIMES.search(a), _ONCE.search(b)
         if many and once and not _MANY_TIMES.search(b) and not _ONCE.search(a):
             c, e = (once.group(), many.group()) if swap else (many.group(), once.group())
             return f'frequency differs: claim says "{c}", evidence says "{e}"'
     return None
-
 
 
 def figure_distance(a: Quantity, b: Quantity) -> float:

@@ -67,8 +67,15 @@ class ArticleSentence:
         return REASONS[self.skip] + (f" ({self.detail})" if self.detail else "")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sentence": self.n, "text": self.text, "start": self.start, "end": self.end,
-                "skip": self.skip or None, "reason": self.reason or None, "claims": len(self.claims)}
+        return {
+            "sentence": self.n,
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "skip": self.skip or None,
+            "reason": self.reason or None,
+            "claims": len(self.claims),
+        }
 
 
 def _weight(text: str) -> int:
@@ -90,8 +97,9 @@ class _Builder:
     article: str
     out: list[ArticleSentence] = field(default_factory=list)
 
-    def add(self, text: str, start: int, end: int, skip: str = "", detail: str = "",
-            claims: tuple[ArticleClaim, ...] = ()) -> None:
+    def add(
+        self, text: str, start: int, end: int, skip: str = "", detail: str = "", claims: tuple[ArticleClaim, ...] = ()
+    ) -> None:
         self.out.append(ArticleSentence(len(self.out) + 1, " ".join(text.split()), start, end, claims, skip, detail))
 
     def block(self, start_line: int, end_line: int, skip: str, line_starts: list[int]) -> None:
@@ -153,8 +161,13 @@ class _Builder:
                 if words < MIN_TERMS:
                     self.add(raw, start, end, "too_short", f"{words} word{'s' * (words != 1)}")
                 else:
-                    self.add(raw, start, end, "no_claim",
-                             f"{n} content word{'s' * (n != 1)} or figures; {MIN_TERMS} needed, a figure counts as two")
+                    self.add(
+                        raw,
+                        start,
+                        end,
+                        "no_claim",
+                        f"{n} content word{'s' * (n != 1)} or figures; {MIN_TERMS} needed, a figure counts as two",
+                    )
                 return
             self.add(raw, start, end, claims=(ArticleClaim(s, start, end),))
             return
@@ -185,7 +198,7 @@ def _content_lines(article: str, line_starts: list[int], first_line: int, conten
         if ln >= len(line_starts) - 1:
             break
         a = line_starts[ln]
-        src = article[a: line_starts[ln + 1]].rstrip("\r\n")
+        src = article[a : line_starts[ln + 1]].rstrip("\r\n")
         at = src.find(line) if line else -1
         if at < 0:  # tabs expanded by the parser: fall back to the line without its markers
             stripped = src.lstrip(" \t>")

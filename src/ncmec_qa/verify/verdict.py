@@ -88,8 +88,9 @@ def verdict_of(rules_verdict: str, f: dict[str, float], model: LinearModel) -> s
     return NOT_FOUND
 
 
-def decide(claim: str, a: Assessment, stats: TermStats, model: LinearModel,
-           cfg: VerifyConfig = VerifyConfig()) -> VerdictDecision:
+def decide(
+    claim: str, a: Assessment, stats: TermStats, model: LinearModel, cfg: VerifyConfig = VerifyConfig()
+) -> VerdictDecision:
     f = claim_features(claim, a, stats)
     probs = _probabilities(model, f)
     verdict = verdict_of(a.verdict, f, model)
@@ -101,21 +102,30 @@ def decide(claim: str, a: Assessment, stats: TermStats, model: LinearModel,
     if verdict == SUPPORTED:
         ev = tuple(a.evidence) if a.verdict == SUPPORTED else tuple(on[: cfg.max_evidence] or near)
         first = ev[0] if ev else None
-        why = a.reason if a.verdict == SUPPORTED else (
-            f"stated in {_label(first)} (similarity {first.unit.cosine:.2f}, {first.coverage:.0%} of the claim's key words)"
-            if first else "stated in the evidence")
+        why = (
+            a.reason
+            if a.verdict == SUPPORTED
+            else (
+                f"stated in {_label(first)} (similarity {first.unit.cosine:.2f}, {first.coverage:.0%} of the claim's key words)"
+                if first
+                else "stated in the evidence"
+            )
+        )
         return VerdictDecision(SUPPORTED, f"{why}; verdict model {probs[SUPPORTED]:.2f}", ev, probs, f)
     if verdict == CONTRADICTED:
         ref = on[0] if on else (near[0] if near else None)
         keys = [k for k in _decisive(model, f, CONTRADICTED) if k in _CONTRA_REASONS]
         what = _CONTRA_REASONS[keys[0]].format(label=_label(ref)) if keys else f"{_label(ref)} says otherwise"
-        return VerdictDecision(CONTRADICTED, f"{what}; verdict model {probs[CONTRADICTED]:.2f}",
-                               (ref,) if ref else near, probs, f)
+        return VerdictDecision(
+            CONTRADICTED, f"{what}; verdict model {probs[CONTRADICTED]:.2f}", (ref,) if ref else near, probs, f
+        )
     if a.verdict == NOT_FOUND:
         reason = a.reason
     elif probs.get(SUPPORTED, 0.0) >= t_sup and f.get("actor_names_apart"):
         reason = "no single passage states it: the claim's rarest words are found only in different passages"
     else:
-        reason = (f"the evidence does not settle it ({a.reason}; verdict model: supported "
-                  f"{probs.get(SUPPORTED, 0):.2f}, below {t_sup:.2f})")
+        reason = (
+            f"the evidence does not settle it ({a.reason}; verdict model: supported "
+            f"{probs.get(SUPPORTED, 0):.2f}, below {t_sup:.2f})"
+        )
     return VerdictDecision(NOT_FOUND, reason, near, probs, f)

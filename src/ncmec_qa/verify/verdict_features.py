@@ -112,15 +112,34 @@ VERDICT_FEATURES: tuple[str, ...] = (
 # with the claim, how strongly the evidence matches the claim, what the claim says that the evidence does
 # not (absence is never a contradiction), and figures or trends the evidence confirms.
 CONFLICT = tuple(f for f in VERDICT_FEATURES if f.startswith(("cmp_conflict", "neg_", "dir_freq"))) + (
-    "cmp_fig_near_miss", "modal_perm_vs_duty", "modal_duty_vs_perm", "modal_perm_vs_prohib", "modal_prohib_vs_perm",
-    "excl_only_claim", "excl_universal_claim", "excl_claim_not_ref", "excl_claim_not_top", "dir_opposite",
-    "dir_trend_conflict", "actor_swap")
+    "cmp_fig_near_miss",
+    "modal_perm_vs_duty",
+    "modal_duty_vs_perm",
+    "modal_perm_vs_prohib",
+    "modal_prohib_vs_perm",
+    "excl_only_claim",
+    "excl_universal_claim",
+    "excl_claim_not_ref",
+    "excl_claim_not_top",
+    "dir_opposite",
+    "dir_trend_conflict",
+    "actor_swap",
+)
 # the claim's words gathered from several units (its union coverage) support nothing by themselves
 SCATTERED = ("ret_coverage", "ret_top3_cov", "ret_n_sources_top")
 STRENGTH = tuple(f for f in VERDICT_FEATURES if f.startswith("ret_") and f not in SCATTERED)
 ABSENCE = tuple(f for f in VERDICT_FEATURES if f.startswith("gap_")) + (
-    "actor_names_missing", "actor_names_missing_frac", "actor_names_apart", "actor_missing", "cmp_year_absent_all", "modal_duty_vs_none",
-    "cmp_fig_unmatched", "cmp_fig_no_sameclass", "dir_claim_not_top", "dir_order_claim_not_top")
+    "actor_names_missing",
+    "actor_names_missing_frac",
+    "actor_names_apart",
+    "actor_missing",
+    "cmp_year_absent_all",
+    "modal_duty_vs_none",
+    "cmp_fig_unmatched",
+    "cmp_fig_no_sameclass",
+    "dir_claim_not_top",
+    "dir_order_claim_not_top",
+)
 MATCH = ("cmp_fig_matched_frac", "cmp_n_match", "dir_trend_agree")
 VERDICT_SIGNS = {
     "contradicted": {**{f: 1 for f in CONFLICT + STRENGTH}, **{f: -1 for f in ABSENCE + MATCH}},
