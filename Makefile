@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo index test test-fast bench clean
+.PHONY: install demo index lint test test-fast bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,12 @@ index: install
 demo: index
 	$(BIN)/ncmec-qa ask "$(QUESTION)"
 
-test: install
+lint: install
+	$(BIN)/python -m ruff check src tests bench
+	$(BIN)/python -m ruff format --check src tests bench
+	$(BIN)/python -m mypy
+
+test: install lint
 	$(BIN)/python -m pytest
 
 test-fast: install

@@ -270,6 +270,9 @@ def test_ask_stdin_session_answers_from_the_rebuilt_index(fake_ws, tiny_corpus):
         assert p.wait(timeout=60) == 0, err
     finally:
         p.kill()
+        p.wait()
+        for f in (p.stdin, p.stdout, p.stderr):
+            f.close()
     texts = lambda a: " ".join(x["text"] for x in a["passages"])  # noqa: E731
     assert "ninety days" in texts(first) and "seven years" not in texts(first)
     assert "seven years" in texts(second) and "ninety days" not in texts(second)
@@ -290,6 +293,7 @@ def test_a_killed_build_leaves_no_lock_behind(tmp_path):
             pass
     p.kill()
     p.wait()
+    p.stdout.close()
     with build_lock(index_dir, wait=5):  # the kernel released it with the process
         assert owner(index_dir) == f"pid {os.getpid()}"
     assert owner(index_dir) == "unknown pid"  # the owner record goes with the lock
