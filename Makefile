@@ -32,6 +32,7 @@ lint: install
 	$(BIN)/python -m ruff check src tests bench
 	$(BIN)/python -m ruff format --check src tests bench
 	$(BIN)/python -m mypy
+	$(BIN)/python -m cogapp --check README.md
 
 test: install lint
 	$(BIN)/python -m pytest
