@@ -9,7 +9,16 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import EVAL_QUESTIONS, REFERENCE_CORPUS, REPO_MANIFEST, SHARED, location_args, norm_ws, run_cli
+from conftest import (
+    EVAL_QUESTIONS,
+    REFERENCE_CORPUS,
+    REPO_MANIFEST,
+    SHARED,
+    SOURCE_KEYS,
+    location_args,
+    norm_ws,
+    run_cli,
+)
 
 from ncmec_qa.answer.units import Unit
 from ncmec_qa.models import Verdict
@@ -208,21 +217,7 @@ def test_verify_claim_respects_excluded_sources(fake_ws):
 def test_verdict_json_shape(fake_ws):
     d = verify_claim(fake_ws, "Every operator shall file a widget report within 45 days of discovery.").to_dict()
     assert set(d) == {"claim", "verdict", "reason", "evidence"}
-    assert d["evidence"] and {
-        "n",
-        "source_id",
-        "file",
-        "title",
-        "publisher",
-        "date",
-        "url",
-        "section",
-        "page",
-        "passage_id",
-        "start",
-        "end",
-        "quote",
-    } <= set(d["evidence"][0])
+    assert d["evidence"] and SOURCE_KEYS <= set(d["evidence"][0])
 
 
 def test_verify_article_on_the_tiny_corpus(fake_ws):

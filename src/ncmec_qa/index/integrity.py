@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ..corpus.manifest import sha256_file  # noqa: F401  (re-exported: what integrity hashes files with)
+from ..corpus.manifest import sha256_file
 from ..errors import IndexCorrupt
 
 RECORD = "integrity"
