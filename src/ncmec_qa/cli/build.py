@@ -74,7 +74,12 @@ def limit_options(f: Callable) -> Callable:
 def index_build(
     obj: Context, full, model, max_file_mb, max_pages, max_paragraph_chars, max_passages, max_seconds, as_json
 ):
-    """Index the documents the manifest lists (incremental by content hash).
+    """Index the documents the manifest lists (incremental by content hash), skipping by name and with
+    the reason any document it cannot or may not read.
+
+    One build per index folder: a second waits for it (NCMEC_QA_BUILD_WAIT seconds, default 600). A
+    document is skipped when it lies outside the documents folder, is not a regular file, cannot be read,
+    or exceeds a limit (the --max-* options; README "Hostile input").
 
     Exit status: 0 every document indexed; 4 some were skipped (each named on stderr, and under
     "failures" and "skipped" in --json), the rest indexed; 5 none could be indexed (the current

@@ -213,7 +213,8 @@ def _flush_notes(obj: Context, ws) -> None:
 @click.pass_obj
 @handle_errors
 def search(obj: Context, query, k, sources, exclude, mode, as_json):
-    """Rank passages for QUERY."""
+    """Rank the corpus's passages for QUERY, best first (--mode hybrid, dense or lexical; --source and
+    --exclude-source narrow it; -k how many)."""
     from ..search.retrieval import RetrievalConfig
 
     nonempty(query, "query", "give the words to search for")
@@ -274,11 +275,21 @@ def ask(
     as_of,
     fail_on_abstain,
 ):
-    """Answer QUESTION with cited, verbatim sentences from the corpus (or abstain).
+    """Answer QUESTION with a short answer made of cited, verbatim sentences from the corpus, then the
+    sources; or abstain, with the reason and the nearest passages, when the evidence is unlikely to answer
+    (--min-confidence sets the bar; "confidence" in --json is the estimate).
 
-    With no QUESTION (or -), read one question per line from stdin and answer each
-    from the same loaded index; with --json, JSON Lines (one answer per line).
-    Exit status: 0 (also when it abstains, unless --fail-on-abstain: 1), 2 when a
+    Primary sources are quoted before secondary ones, and an answer that quotes only secondary sources
+    says so in a note. A statement several editions make is quoted once with every citation; one they
+    make with different figures is quoted from each, side by side, with a note that they differ
+    ("conflict" in --json). A question about a year is answered only from evidence for that year, else
+    the reason names the years the evidence found is for. A table line's citation says what it is read
+    with (caption, column years). An answer quoting a document indexed from a file whose sha256 differs
+    from the manifest's says so in a note.
+
+    With no QUESTION (or -), read one question per line from stdin and answer each from the same loaded
+    index (reloaded, with a note, when a build makes a new generation current); with --json, JSON Lines
+    (one answer per line). Exit status: 0 (also when it abstains, unless --fail-on-abstain: 1), 2 when a
     stdin line was refused, 3 when the index is stale (the answers are still printed).
     """
     from ..answer.answering import AnswerConfig
@@ -357,7 +368,11 @@ def ask(
 @click.pass_obj
 @handle_errors
 def eval_cmd(obj: Context, questions, k, as_json):
-    """Measure retrieval and abstention on a question set with gold evidence (JSONL)."""
+    """Measure retrieval and abstention on a question set with gold evidence (JSONL).
+
+    Recall@1/5/10, MRR and nDCG@10 of the gold evidence; answered and abstained counts; answer precision;
+    the answers that quote a primary source first (when a primary gold quote exists), the answers quoting
+    other years than asked, and duplicate quotes."""
     from ..evaluation import evaluate, load_questions
 
     ws = obj.workspace()

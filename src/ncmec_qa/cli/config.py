@@ -126,7 +126,8 @@ def config(ctx: click.Context, as_json):
 @click.pass_obj
 @handle_errors
 def show(obj: Context, as_json):
-    """Each setting's value and where it came from (the same as `ncmec-qa config`)."""
+    """Each setting's value and where it came from: option, environment, config file, checkout or user data
+    folder (the same as `ncmec-qa config`)."""
     d = show_dict(_paths(obj))
     if as_json:
         emit_json(d, "config")

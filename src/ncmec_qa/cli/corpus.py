@@ -121,8 +121,8 @@ def add_cmd(
 ):
     """Add a document (a local file or an http(s) URL) to the manifest.
 
-    Every field is checked (required --title, --publisher, --date, --rights; a real date; each --author
-    "Family, Given") before anything is copied or written."""
+    Every field is checked against the manifest's schema (required --title, --publisher, --date, --rights;
+    a real date; each --author "Family, Given") before anything is copied or written."""
     from ..corpus.curation import add_source
 
     ws = obj.workspace()
@@ -187,7 +187,7 @@ def _append_record(manifest) -> None:
 def remove_cmd(obj: Context, source_id, delete_file, as_json):
     """Take SOURCE_ID out of the manifest (and out of the index at the next build).
 
-    The document's file stays in the documents folder unless --delete-file (`corpus check` then
+    It names the file it leaves in place: the document's file stays in the documents folder unless --delete-file (`corpus check` then
     reports it as unlisted)."""
     from ..corpus.curation import delete_document, remove_source
     from ..corpus.manifest import save_manifest
@@ -224,7 +224,9 @@ def check_cmd(obj: Context, quick, as_json):
     """Report every manifest problem at once; exit 0 when clean, 1 when problems were found.
 
     Every document is read as `index build` reads it: inside the documents folder, a regular file,
-    within the size limit, and (unless --quick) loaded as its format."""
+    within the size limit, and (unless --quick) loaded as its format. Among the problems: a
+    supersedes/superseded_by naming no record, and a file in the documents folder that no source lists
+    (with the `corpus add … --file` that records it)."""
     from ..corpus.curation import check_corpus
     from ..corpus.manifest import load_manifest
 
@@ -262,7 +264,10 @@ def check_cmd(obj: Context, quick, as_json):
 @click.pass_obj
 @handle_errors
 def sync_cmd(obj: Context, mirror, accept, timeout, retries, max_bytes, as_json):
-    """Obtain every listed document into the documents folder, checking each against its sha256."""
+    """Obtain every listed document into the documents folder, checking each against its sha256.
+
+    From a mirror folder (--from) or else from each source's URL. Bytes that differ from the manifest's
+    sha256 are kept aside in <docs>/.drift/ (status "drift"; exit 1) unless --accept records them."""
     from ..corpus.manifest import save_manifest
     from ..corpus.sync import apply_accepted, sync_corpus
 

@@ -13,8 +13,9 @@ from .commands import Context, emit_json, handle_errors, json_option
 @click.pass_obj
 @handle_errors
 def index_status(obj: Context, as_json):
-    """What is indexed, with which model, and whether it matches the corpus: skipped documents, files changed
-    since they were indexed, drift from the manifest's sha256, new and removed sources. Exit 3 when it does not."""
+    """What is indexed, with which model, and whether it matches the corpus (compared by the sha256 of the
+    files): skipped documents, files changed since they were indexed, drift from the manifest's sha256, new,
+    removed and missing sources. Exit 3 when it does not."""
     ws = obj.workspace()
     meta = ws.index.meta
     stale = ws.staleness()

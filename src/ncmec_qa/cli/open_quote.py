@@ -16,11 +16,13 @@ from .commands import Context, emit_json, handle_errors, json_option
 @click.pass_obj
 @handle_errors
 def open_cmd(obj: Context, passage_id, quote, print_only, as_json):
-    """Open the source of PASSAGE_ID (as `search`/`ask`/`verify --json` give it) at the quote.
+    """Open the source of PASSAGE_ID (as `search`/`ask`/`verify --json` give it) at the quote, in the
+    browser (or --print the URL).
 
-    A web page opens at a text fragment (#:~:text=first words,last words), a PDF at its page (#page=N),
-    a CSV or JSON row at its source's URL; with no URL, the local copy in the documents folder.
-    The browser is Python's `webbrowser` choice (set BROWSER to change it)."""
+    A web page opens at a text fragment (#:~:text=first words,last words), a PDF at its page (#page=N;
+    on its URL when that is the PDF, else the local copy), a CSV or JSON row at its source's URL; with no
+    URL, the local copy in the documents folder (file://). The browser is Python's `webbrowser` choice
+    (set BROWSER to change it); exit 2 when no browser starts."""
     from ..render.citations import cite_passage
     from ..render.links import link_for
 

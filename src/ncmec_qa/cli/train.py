@@ -38,7 +38,8 @@ def default_data(manifest: Path) -> Path:
 @click.pass_obj
 @handle_errors
 def train(obj: Context, data, out, check, as_json):
-    """Refit the ranker, answer selector, abstainer and verdict model on the training sets.
+    """Refit the ranker, answer selector, abstainer and verdict model on the training sets (--data),
+    cross-validated by group; --out writes them elsewhere, --check only compares (exit 1 when they differ).
 
     Cross-validated by group (leave one part of the corpus out); thresholds are chosen on the
     out-of-fold predictions. Needs the reference corpus's index (`ncmec-qa index build`).

@@ -191,17 +191,19 @@ def verify(
     fail_on_not_found,
     output,
 ):
-    """Check CLAIM (or every sentence of an article with --file) against the corpus.
+    """Check CLAIM (or every sentence of an article with --file) against the corpus: supported,
+    contradicted or not found, with a one-line reason and the deciding quotes.
 
-    Each claim gets a verdict (supported, contradicted or not_found), a one-line reason and
-    the deciding sentences as verbatim, cited quotes. With no CLAIM (or -), check one claim
-    per line from stdin. With --file every sentence is listed: checked (a compound sentence as
-    several claims) or skipped with the reason; --annotate and --html write the article back
-    with a footnote per claim, or as a page coloured by verdict. With --json, one claim prints
-    one document; stdin claims and --file print JSON Lines: a "verdict" per claim (with --file
-    also a "skipped" per sentence not checked), then a last "summary" line with the counts.
-    Exit status 1 when a claim is contradicted (or, with --fail-on-not-found, not found),
-    2 when a stdin line was refused, 3 when the index is stale (verdicts still printed), else 0.
+    Each claim gets a verdict (supported, contradicted or not_found), a one-line reason and the deciding
+    sentences as verbatim, cited quotes. With no CLAIM (or -), check one claim per line from stdin;
+    --file - reads an article from stdin. With --file every sentence is listed: checked (a compound
+    sentence as several claims) or skipped with the reason; --annotate and --html write the article back
+    with a footnote per claim, or as a page coloured by verdict.
+
+    With --json, one claim prints one document; stdin claims and --file print JSON Lines: a "verdict" per
+    claim (with --file also a "skipped" per sentence not checked), then a last "summary" line with the
+    counts. Exit status 1 when a claim is contradicted (or, with --fail-on-not-found, not found), 2 when
+    a stdin line was refused, 3 when the index is stale (verdicts still printed), else 0.
     """
     from ..render.citations import export
     from ..render.report_md import report_markdown, verdict_markdown
@@ -327,10 +329,17 @@ def verify(
 @handle_errors
 def cite(obj: Context, passage_ids, fmt, quote, as_json):
     """Export a citation of PASSAGE_ID (as `search`/`ask`/`verify --json` give it): the source from
-    the manifest, the pinpoint (page or section) and the quote.
+    the manifest, the pinpoint (page or section) and the quote, in --format markdown, bibtex, csl-json,
+    ris, apa or chicago.
 
     A span inside a passage ("source:start-end", the `start`/`end` of a quote) cites just that span.
     With --json: each citation's fields, and the text in --format under "export".
+
+    The citation carries the manifest's `authors` (BibTeX author, RIS AU, CSL author) and, for a
+    superseded text, the manifest's note in every format (BibTeX note, RIS N1, CSL note, a last line in
+    APA and Chicago). apa and chicago (author-date) are rendered by citeproc-py from the CSL-JSON item:
+    the quote, the in-text citation with the pinpoint ("(Grimm, 2024, p. 4)"), the reference entry; a
+    work with no person recorded is cited by its publisher as group author, a statute by its title.
     """
     from ..render.citations import cite_passage, export
 
