@@ -16,30 +16,34 @@ def _env():
     return {**env, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO / "src")}
 
 
-def test_quality_benchmark_runs_on_a_slice(tmp_path):
-    out = tmp_path / "benchmarks.md"
+def _run_bench(script: str, *args: str, timeout: int = 900) -> None:
+    """Run bench/`script` with `args` in a fresh process; fail with the end of its stderr when it fails."""
     r = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "bench" / "quality.py"),
-            "--model",
-            FAKE_MODEL,
-            "--limit",
-            "36",
-            "--no-cross-encoder",
-            "--scifact-limit",
-            "9",
-            "--scifact-docs",
-            "30",
-            "--output",
-            str(out),
-        ],
+        [sys.executable, str(REPO / "bench" / script), *args],
         capture_output=True,
         text=True,
         env=_env(),
-        timeout=900,
+        timeout=timeout,
     )
     assert r.returncode == 0, r.stderr[-2000:]
+
+
+def test_quality_benchmark_runs_on_a_slice(tmp_path):
+    out = tmp_path / "benchmarks.md"
+    _run_bench(
+        "quality.py",
+        "--model",
+        FAKE_MODEL,
+        "--limit",
+        "36",
+        "--no-cross-encoder",
+        "--scifact-limit",
+        "9",
+        "--scifact-docs",
+        "30",
+        "--output",
+        str(out),
+    )
     text = out.read_text()
     assert "<!-- bench:quality -->" in text and "Produced by `python bench/quality.py --model fake:64" in text
     for row in ("| baseline: bm25s |", "| lexical (FTS5 BM25) |", "| dense (MiniLM, exact) |"):
@@ -63,29 +67,21 @@ def test_quality_benchmark_runs_on_a_slice(tmp_path):
 @pytest.mark.slow
 def test_latency_benchmark_runs_on_a_slice(reference_ws, tmp_path):
     out = tmp_path / "benchmarks.md"
-    r = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "bench" / "latency.py"),
-            "--index",
-            str(reference_ws.paths.index),
-            "--runs",
-            "1",
-            "--sizes",
-            "3000",
-            "--queries",
-            "20",
-            "--throughput-texts",
-            "40",
-            "--output",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        timeout=900,
+    _run_bench(
+        "latency.py",
+        "--index",
+        str(reference_ws.paths.index),
+        "--runs",
+        "1",
+        "--sizes",
+        "3000",
+        "--queries",
+        "20",
+        "--throughput-texts",
+        "40",
+        "--output",
+        str(out),
     )
-    assert r.returncode == 0, r.stderr[-2000:]
     text = out.read_text()
     for heading in (
         "### Cold `ncmec-qa ask`",
@@ -100,29 +96,22 @@ def test_latency_benchmark_runs_on_a_slice(reference_ws, tmp_path):
 
 def test_ingest_benchmark_runs_on_a_slice(tmp_path):
     out = tmp_path / "benchmarks-ingest.md"
-    r = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "bench" / "ingest.py"),
-            "--sizes-mb",
-            "0.05",
-            "0.1",
-            "0.2",
-            "--big-mb",
-            "0.2",
-            "--chunk-sizes",
-            "2000",
-            "4000",
-            "--no-reference",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        env=_env(),
+    _run_bench(
+        "ingest.py",
+        "--sizes-mb",
+        "0.05",
+        "0.1",
+        "0.2",
+        "--big-mb",
+        "0.2",
+        "--chunk-sizes",
+        "2000",
+        "4000",
+        "--no-reference",
+        "--out",
+        str(out),
         timeout=600,
     )
-    assert r.returncode == 0, r.stderr[-2000:]
     text = out.read_text()
     assert text.startswith("# Benchmark: ingest under the limits\n")
     assert "Command: `python bench/ingest.py --sizes-mb 0.05 0.1 0.2 --big-mb 0.2" in text
@@ -138,3 +127,31 @@ def test_ingest_benchmark_runs_on_a_slice(tmp_path):
     ):
         assert text.count(row) == 1, row
     assert "Time per doubling: single paragraph: " in text and "largest peak RSS" in text
+
+
+@pytest.mark.slow
+def test_alternatives_benchmark_runs_on_a_slice(reference_ws, tmp_path):
+    out = tmp_path / "benchmarks-alternatives.md"
+    _run_bench(
+        "alternatives.py",
+        "--index",
+        str(reference_ws.paths.index),
+        "--limit",
+        "36",
+        "--selections",
+        "2",
+        "--output",
+        str(out),
+    )
+    text = out.read_text()
+    assert text.startswith("# Alternatives tried and not adopted\n")
+    assert "Produced by `python bench/alternatives.py --index " in text
+    assert text.count("| keep_share 0.9, max_sentences 3 (shipped) |") == 6  # its row and five thresholds
+    assert text.count("| keep_share 0.95, max_sentences 3 |") == 6
+    assert "keep_share 1.0" not in text  # --selections 2
+    for row in (
+        "| shipped: sign-constrained, thresholds on the folds |",
+        "| multinomial logistic regression, C=0.1, unconstrained |",
+        "| gradient boosting, 100 trees of depth 2, seed 0 |",
+    ):
+        assert text.count(row) == 1, row
