@@ -981,3 +981,37 @@ def test_remove_delete_file_refuses_a_file_outside_the_folder(tiny_corpus, tmp_p
     )
     assert line.startswith("Error: link.txt: resolves outside the documents folder") and line.endswith("; not deleted")
     assert outside.exists() and tiny_corpus.manifest_path.read_bytes() == before
+
+
+def test_remove_refuses_a_record_another_names_then_drop_references_takes_it_out(tiny_corpus, tmp_path, gizmo):
+    """Removing a record that another `supersedes` (or names in `superseded_by`) would leave a manifest every
+    command refuses: it is refused by name, the manifest untouched, and --drop-references removes both."""
+    args = location_args(tiny_corpus, tmp_path / "index")
+    new = [*add_args(gizmo, "Gizmo Depot Rules, 2025", "Depot Board", "2025", "--supersedes", "tiny-notes")]
+    assert cli([*args, *new, "--id", "gizmo-2025"]).exit_code == 0
+    m = load_manifest(tiny_corpus.manifest_path)
+    from dataclasses import replace as _replace
+
+    from ncmec_qa.corpus.manifest import save_manifest
+
+    pdf = m.get("tiny-pdf")
+    save_manifest(m.with_sources(_replace(s, superseded_by="tiny-notes") if s is pdf else s for s in m.sources))
+    before = tiny_corpus.manifest_path.read_bytes()
+    line = one_error_line(cli([*args, "corpus", "remove", "tiny-notes"]))
+    assert line == (
+        f"Error: tiny-notes is named by tiny-pdf: superseded_by, gizmo-2025: supersedes in "
+        f"{tiny_corpus.manifest_path}; removing it would leave that reference dangling: remove with "
+        "--drop-references to take it out of those records too, or edit them first"
+    )
+    assert tiny_corpus.manifest_path.read_bytes() == before
+    r = cli([*args, "corpus", "remove", "tiny-notes", "--drop-references", "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout)
+    assert d["removed"] == "tiny-notes"
+    assert d["dropped_references"] == ["tiny-pdf: superseded_by", "gizmo-2025: supersedes"]
+    after = load_manifest(tiny_corpus.manifest_path).by_id()
+    assert "tiny-notes" not in after
+    assert after["gizmo-2025"].supersedes == () and after["tiny-pdf"].superseded_by is None
+    check = cli([*args, "corpus", "check", "--json", "--quick"])
+    kinds = [p["kind"] for p in json.loads(check.stdout)["problems"]]
+    assert "dangling_reference" not in kinds and not any("not in the manifest" in p for p in check.stdout.splitlines())

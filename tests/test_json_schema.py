@@ -139,7 +139,14 @@ def test_corpus_add_and_remove_json_validate(tmp_path):
     r = run_cli([*args, "corpus", "remove", "gizmo", "--json"])
     assert r.exit_code == 0, r.output
     assert documents_of(r) == [
-        {"schema_version": "1", "type": "corpus_remove", "removed": "gizmo", "file": "gizmo.txt", "deleted": False}
+        {
+            "schema_version": "1",
+            "type": "corpus_remove",
+            "removed": "gizmo",
+            "file": "gizmo.txt",
+            "deleted": False,
+            "dropped_references": [],
+        }
     ]
 
 

@@ -181,24 +181,37 @@ def _append_record(manifest) -> None:
 @corpus.command("remove")
 @click.argument("source_id")
 @click.option("--delete-file", is_flag=True, help="Also delete the document's file from the documents folder.")
+@click.option(
+    "--drop-references",
+    is_flag=True,
+    help="Also take SOURCE_ID out of the `supersedes`/`superseded_by` of the records that name it.",
+)
 @json_option
 @click.pass_obj
 @handle_errors
-def remove_cmd(obj: Context, source_id, delete_file, as_json):
+def remove_cmd(obj: Context, source_id, delete_file, drop_references, as_json):
     """Take SOURCE_ID out of the manifest (and out of the index at the next build).
 
     It names the file it leaves in place: the document's file stays in the documents folder unless --delete-file (`corpus check` then
-    reports it as unlisted)."""
-    from ..corpus.curation import delete_document, remove_source
+    reports it as unlisted). A record that another names in `supersedes` or `superseded_by` is refused, naming
+    those records, unless --drop-references (which takes it out of them too): a dangling reference would make
+    every command refuse the manifest."""
+    from ..corpus.curation import delete_document, references_to, remove_source
     from ..corpus.manifest import save_manifest
 
     ws = obj.workspace()
     src = ws.manifest.get(source_id)
-    kept = remove_source(ws.manifest, source_id)
+    refs = references_to(ws.manifest, source_id)
+    kept = remove_source(ws.manifest, source_id, drop_references=drop_references)
     deleted = delete_document(ws.docs_dir, src, ws.manifest) if delete_file else None
     save_manifest(kept)
+    if refs and not as_json:
+        click.echo(f"dropped the reference to {source_id} from {', '.join(refs)}")
     if as_json:
-        emit_json({"removed": source_id, "file": src.file, "deleted": deleted is not None}, "corpus_remove")
+        emit_json(
+            {"removed": source_id, "file": src.file, "deleted": deleted is not None, "dropped_references": refs},
+            "corpus_remove",
+        )
     elif delete_file:
         what = f"deleted {deleted}" if deleted else f"{src.file} was not in {ws.docs_dir}"
         click.echo(f"removed {source_id}; {what}. Run `ncmec-qa index build` to drop it from the index")
