@@ -115,6 +115,14 @@ def test_a_drifted_document_is_indexed_and_marked_in_every_answer(tiny_corpus, t
         ]
     )
     assert not any("drift" in w for w in json.loads(r.stdout)["warnings"])  # only answers citing it
+    # a verdict quoting it says so too (in --json, in the terminal), one that does not quote it does not
+    claim = "The registry keeps every report for ninety days."
+    r = run_cli([*args, "verify", claim, "--json"])
+    v = json.loads(r.stdout)
+    assert "tiny-notes" in {c["source_id"] for c in v["evidence"]} and v["warnings"] == [note]
+    assert f"note: {note}" in run_cli([*args, "verify", claim]).stdout
+    r = run_cli([*args, "verify", claim, "--json", "--exclude-source", "tiny-notes"])
+    assert json.loads(r.stdout)["warnings"] == []
 
 
 # -- the build lock -----------------------------------------------------------------------------------------

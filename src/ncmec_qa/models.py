@@ -200,6 +200,7 @@ class Verdict:
     verdict: str  # "supported" | "contradicted" | "not_found"
     reason: str
     evidence: tuple[Citation, ...] = field(default_factory=tuple)
+    warnings: tuple[str, ...] = ()  # notes on the evidence: a quoted document indexed from a drifted file
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -207,4 +208,5 @@ class Verdict:
             "verdict": self.verdict,
             "reason": self.reason,
             "evidence": [c.to_dict() for c in self.evidence],
+            "warnings": list(self.warnings),
         }

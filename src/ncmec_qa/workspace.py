@@ -221,15 +221,24 @@ class Workspace:
         )
         return self.mark_drift(a)
 
+    def drift_notes(self, source_ids) -> list[str]:
+        """A note for each of `source_ids` (in order, once) indexed from a file whose sha256 differs from the
+        manifest's record."""
+        from .index.index_health import drift_note
+
+        indexed = self.index.meta.get("documents") or {}
+        sources = self.sources()
+        return [
+            drift_note(sid)
+            for sid in dict.fromkeys(source_ids)
+            if sid in sources and indexed.get(sid) not in (None, sources[sid].sha256)
+        ]
+
     def mark_drift(self, a: Answer) -> Answer:
         """An answer quoting a document indexed from a file that differs from the manifest's sha256 says so."""
         from dataclasses import replace
 
-        from .index.index_health import drift_note
-
-        indexed = self.index.meta.get("documents") or {}
-        cited = dict.fromkeys(c.source.id for c in a.sources)
-        notes = [drift_note(sid) for sid in cited if indexed.get(sid) not in (None, self.sources()[sid].sha256)]
+        notes = self.drift_notes(c.source.id for c in a.sources)
         return replace(a, warnings=(*notes, *a.warnings)) if notes else a
 
     def document_text(self, source_id: str) -> str | None:

@@ -51,6 +51,8 @@ def _print_verdict(console, v) -> None:
         console.print(f"  “{_escape(short_quote(c.quote, 400))}” {_escape(f'[{c.n}]')}", highlight=False)
     for c in v.evidence:
         console.print("  " + _escape(citation_line(c)), highlight=False)
+    for w in v.warnings:
+        console.print(f"  note: {_escape(w)}", highlight=False)
 
 
 def _print_report(console, report) -> None:

@@ -28,6 +28,7 @@ def verdict_markdown(v: Verdict, quote_limit: int = 240) -> str:
         lines.append("")
     for c in v.evidence:
         lines.append(f"- {citation_line(c)}")
+    lines += [f"\n*Note: {w}*" for w in v.warnings]
     return "\n".join(lines).rstrip() + "\n"
 
 
