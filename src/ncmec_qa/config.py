@@ -11,6 +11,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 from .errors import NcmecQaError
 
@@ -49,11 +50,11 @@ class ConfigError(NcmecQaError):
     """The config file cannot be read or holds something it should not (exit 2)."""
 
 
-def config_path(env: dict[str, str] | None = None) -> Path:
+def config_path(env: Mapping[str, str] | None = None) -> Path:
     """The config file: NCMEC_QA_CONFIG, else config.toml in the user config folder (platformdirs)."""
-    env = os.environ if env is None else env
-    if env.get(ENV_CONFIG):
-        return Path(env[ENV_CONFIG]).expanduser()
+    environ: Mapping[str, str] = os.environ if env is None else env
+    if environ.get(ENV_CONFIG):
+        return Path(environ[ENV_CONFIG]).expanduser()
     import platformdirs
 
     return platformdirs.user_config_path(APP) / "config.toml"
@@ -218,6 +219,12 @@ def _pick(key: str, option, env: dict[str, str], filed: dict[str, str], cfg: Pat
     return None
 
 
+def _value(s: Setting) -> str:
+    """The value of a setting that always has one (the manifest's and the index's)."""
+    assert s.value is not None, s
+    return s.value
+
+
 def resolve_paths(
     corpus: str | os.PathLike[str] | None = None,
     index: str | os.PathLike[str] | None = None,
@@ -231,27 +238,27 @@ def resolve_paths(
     cfg = config_path(env)
     filed = read_config(cfg)
     checkout = find_checkout(cwd)
-    home = data_dir() if checkout is None else None
+    # where the manifest and index are when nothing names them: the checkout, else the user data folder
+    home: Path | None = None
+    if checkout is not None:
+        root, root_origin = checkout, CHECKOUT
+    else:
+        home = root = data_dir()
+        root_origin = DATA_DIR
 
-    corpus_s = _pick("corpus", corpus, env, filed, cfg) or (
-        Setting("corpus", str(checkout / MANIFEST_RELPATH), CHECKOUT, str(checkout))
-        if checkout
-        else Setting("corpus", str(home / MANIFEST_RELPATH), DATA_DIR, str(home))
+    corpus_s = _pick("corpus", corpus, env, filed, cfg) or Setting(
+        "corpus", str(root / MANIFEST_RELPATH), root_origin, str(root)
     )
-    manifest = Path(corpus_s.value).expanduser()
+    manifest = Path(_value(corpus_s)).expanduser()
     if manifest.is_dir():
         manifest = manifest / "sources.toml"
-    index_s = _pick("index", index, env, filed, cfg) or (
-        Setting("index", str(checkout / "index"), CHECKOUT, str(checkout))
-        if checkout
-        else Setting("index", str(home / "index"), DATA_DIR, str(home))
-    )
+    index_s = _pick("index", index, env, filed, cfg) or Setting("index", str(root / "index"), root_origin, str(root))
     docs_s = _pick("docs", docs, env, filed, cfg) or Setting("docs", None, MANIFEST, str(manifest))
     model_s = _pick("model", model, env, filed, cfg) or Setting("model", None, DEFAULT, "the bundled all-MiniLM-L6-v2")
     default_docs = home / "documents" if home is not None and corpus_s.origin == DATA_DIR else None
     return Paths(
         manifest=manifest,
-        index=Path(index_s.value).expanduser(),
+        index=Path(_value(index_s)).expanduser(),
         docs=Path(docs_s.value).expanduser() if docs_s.value else None,
         model=model_s.value,
         default_docs=default_docs,

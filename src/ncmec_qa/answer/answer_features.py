@@ -204,7 +204,7 @@ def unit_features(q: QueryTerms, c: UnitCandidate) -> dict[str, float]:
         "amount_named": float(q.quantity and figure and bool(asked & stems(read_as(u)))),
         "names": len(q.names & seen) / len(q.names) if q.names else 1.0,
         "line": float(u.ref == "line"),
-        "row": float(bool(u.passage) and any(s.kind == "row" for s in u.passage.sentences) and u.ref != "line"),
+        "row": float(u.passage is not None and any(s.kind == "row" for s in u.passage.sentences) and u.ref != "line"),
         "joined": float(u.ref == "joined"),
         "length": math.log(len(u.text) + 1),
         "secondary": float(c.secondary),

@@ -15,6 +15,7 @@ earlier releases (`answer_rules`), kept for the benchmarks.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable, Sequence
 
 import numpy as np
@@ -93,7 +94,7 @@ def candidate_units(
         src = sources.get(p.source_id) or Source(p.source_id, p.file, p.source_id, "", "", "", "")
         cos = [float(c) for c in cosines(p)]
         for u in passage_units(
-            p, cos, src, lambda sid=p.source_id: doc_text(sid), rank, cfg.units, passage_cosine=h.cosine or 0.0
+            p, cos, src, partial(doc_text, p.source_id), rank, cfg.units, passage_cosine=h.cosine or 0.0
         ):
             if u.key in seen or u.ref == "table":  # a whole table is evidence for claims; answers quote its lines
                 continue
@@ -263,6 +264,8 @@ def answer_question(
     """The answer to `question` from `hits`. `cosines(p)`: each sentence's cosine to the question;
     `doc_text(source_id)`: a document's extracted text (captions of table lines); `terms`: the
     question's words with their IDF (learned selection)."""
+    spans: list[tuple[Passage | None, int, int, str, str]]
+    against: list[list[tuple[tuple, tuple[str, str]]]]
     if cfg.selection == "rules":
         from .answer_rules import rules_answer
 
@@ -286,7 +289,7 @@ def answer_question(
             for c in picked_units
         ]
         # disagreement: the same statement with another figure in another document is shown beside it
-        against: list[list[tuple[tuple, tuple[str, str]]]] = []
+        against = []
         shown = {(c.unit.source_id, c.unit.start) for c in picked_units}
         for c in picked_units:
             rows = []

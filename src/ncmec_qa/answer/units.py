@@ -131,9 +131,7 @@ def short_label(source: Source, passage: Passage) -> str:
         segs = [x.strip() for x in sec.split(" > ")]
         m = re.match(r"§\s*(\d+[A-Z]?)", segs[0])
         if m:
-            marks = "".join(
-                re.match(r"\([A-Za-z0-9]+\)", x).group() for x in segs[1:] if re.match(r"\([A-Za-z0-9]+\)", x)
-            )
+            marks = "".join(mark.group() for x in segs[1:] if (mark := re.match(r"\([A-Za-z0-9]+\)", x)))
             return f"§{m.group(1)}{marks}"
     title = source.title if len(source.title) <= 40 else source.title[:38].rstrip() + "…"
     if passage.page:
@@ -361,7 +359,7 @@ def passage_units(
         block = span(s.start, s.end)
         segs = _segments(block, s.start) if "\n" in text and s.kind != "row" else []
         if sum(r for _, _, r in segs) >= 2:
-            doc = None
+            whole: str | None = None  # the document's text, read once when a line has no header in its passage
             for la, lb, row in segs:
                 if not row:
                     if la == segs[0][0] and j < i:
@@ -371,8 +369,8 @@ def passage_units(
                     continue
                 header = _header_before(span(p.start, la), la - p.start)
                 if not header:
-                    doc = doc if doc is not None else (doc_text() or "")
-                    header = _header_before(doc, la) if doc else ""
+                    whole = whole if whole is not None else (doc_text() or "")
+                    header = _header_before(whole, la) if whole else ""
                 extra = " ".join(x for x in (_caption(block, la - s.start), header) if x)
                 out.append(unit(la, lb, cos, extra, ref="line"))
             continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, cast
 
 import click
 
@@ -120,4 +120,4 @@ def index_build(
 
 
 def register(main: click.Group) -> None:
-    main.commands["index"].add_command(index_build)
+    cast(click.Group, main.commands["index"]).add_command(index_build)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import click
 
 from ..errors import ExitStatus
@@ -101,6 +103,6 @@ def index_verify(obj: Context, no_documents, as_json):
 
 
 def register(main: click.Group) -> None:
-    index = main.commands["index"]
+    index = cast(click.Group, main.commands["index"])
     index.add_command(index_status)
     index.add_command(index_verify)

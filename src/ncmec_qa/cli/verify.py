@@ -78,7 +78,8 @@ class _Sink:
     """Where the output goes: stdout as each piece is ready, or (with -o) the file, written once at the end."""
 
     def __init__(self, obj: Context, output: Path | None):
-        self.obj, self.output, self.parts = obj, output, []
+        self.obj, self.output = obj, output
+        self.parts: list[str] = []
 
     def add(self, text: str) -> None:
         if self.output is None:
@@ -271,11 +272,11 @@ def verify(
     report = verify_article(ws, text, source=name, progress=None if obj.quiet else progress, **kw)
     status = _status(report, stale, 0, fail_on_not_found)
     if as_json:  # every sentence in article order: a verdict per claim, a skipped record per sentence not checked
-        verdicts = iter(report.verdicts)
+        in_order = iter(report.verdicts)
         for rec in report.records():
             kind = rec.pop("type")
             if kind == "claim":
-                v = next(verdicts)
+                v = next(in_order)
                 sink.add(
                     json_line(
                         {

@@ -16,7 +16,7 @@ import difflib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 from pydantic_core import PydanticCustomError, SchemaValidator, ValidationError
 from pydantic_core import core_schema as cs
@@ -122,7 +122,7 @@ _RECORD = SchemaValidator(
 FIELDS = tuple(_FIELD_SCHEMAS)
 
 
-def _phrase(err: dict[str, Any], field: str) -> str:
+def _phrase(err: Mapping[str, Any], field: str) -> str:
     """A pydantic error as the rest of a sentence that starts with the field's name."""
     kind, value = err["type"], err.get("input")
     if kind == "manifest":

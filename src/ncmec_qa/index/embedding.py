@@ -21,7 +21,9 @@ FAKE_PREFIX = "fake:"
 
 class Embedder(Protocol):
     name: str
-    dimension: int
+
+    @property
+    def dimension(self) -> int: ...
 
     def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray: ...
 

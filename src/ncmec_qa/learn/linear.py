@@ -179,6 +179,7 @@ def fit_logistic(
 
     m = LogisticRegression(C=C, max_iter=5000, class_weight="balanced" if balanced else None, tol=1e-8)
     m.fit((X - mean) / scale, np.asarray(y), sample_weight=sample_weight)
+    classes: tuple[str, ...]
     if len(labels) <= 2:
         coef, intercept, classes = m.coef_[0], np.asarray(m.intercept_[0]), ()
     else:

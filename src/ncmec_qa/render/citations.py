@@ -49,9 +49,7 @@ def pinpoint(passage: Passage) -> str:
         segs = [x.strip().rstrip(".").strip() for x in sec.split(" > ") if x.strip()]
         m = re.match(r"§\s*(\d+[A-Z]?)", segs[0]) if segs else None
         if m:
-            marks = "".join(
-                re.match(r"\([A-Za-z0-9]+\)", x).group() for x in segs[1:] if re.match(r"\([A-Za-z0-9]+\)", x)
-            )
+            marks = "".join(mark.group() for x in segs[1:] if (mark := re.match(r"\([A-Za-z0-9]+\)", x)))
             parts.append(f"§ {m.group(1)}{marks}")
         else:
             parts.append(" > ".join(segs[-2:]))

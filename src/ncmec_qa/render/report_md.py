@@ -77,13 +77,13 @@ def report_markdown(
         if not v.evidence:
             continue
         out += [f"**{i}.** {_MARK[v.verdict]}" + (" (nearest passages)" if v.verdict == NOT_FOUND else ""), ""]
-        for c in v.evidence:
-            loc = location(c.passage.section, c.passage.page)
+        for e in v.evidence:
+            loc = location(e.passage.section, e.passage.page)
             where = (
-                f"{c.source.title}"
+                f"{e.source.title}"
                 + (f", {loc}" if loc else "")
-                + f" (`{c.passage.passage_id}`, chars {c.start}-{c.end})"
+                + f" (`{e.passage.passage_id}`, chars {e.start}-{e.end})"
             )
-            out.append(f"- {where}" if pinpoints_only else f"- “{short_quote(c.quote, quote_limit)}” — {where}")
+            out.append(f"- {where}" if pinpoints_only else f"- “{short_quote(e.quote, quote_limit)}” — {where}")
         out.append("")
     return "\n".join(out).rstrip() + "\n"

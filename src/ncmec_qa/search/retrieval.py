@@ -270,6 +270,7 @@ def rank_candidates(
     head, tail = list(cands[:n]), list(cands[n:])
     out: list[tuple[Candidate, float, bool]] = []
     if head:
+        assert model is not None  # checked above: a head means n > 0
         s = score(model, list(rows[:n]) if rows is not None else feature_matrix(q, head))
         order = sorted(range(len(head)), key=lambda i: (-s[i], head[i].rowid))
         out = [(head[i], float(s[i]), True) for i in order]

@@ -13,7 +13,7 @@ from .verdict import decide
 
 
 def _citations(evidence: Sequence[Scored], sources: dict[str, Source]) -> tuple[Citation, ...]:
-    out = []
+    out: list[Citation] = []
     for s in evidence:
         u = s.unit
         if u.passage is None:

@@ -408,7 +408,7 @@ _TO_VERB = re.compile(r"\bto\s+([A-Za-z][\w'-]*)")
 
 
 def _nothing_negations(text: str) -> list[tuple[str, str, set[str], list[str]]]:
-    out = []
+    out: list[tuple[str, str, set[str], list[str]]] = []
     for m in _NOTHING_RE.finditer(text):
         verb = m["v"]
         obj = [

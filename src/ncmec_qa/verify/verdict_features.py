@@ -322,11 +322,11 @@ def claim_features(claim_text: str, assessment: Assessment, stats: TermStats) ->
             return "other"
         return "figure"
 
-    confl_on = [s for s in on if s.comparison and s.comparison.status == "conflict"]
+    confl_on = [s.comparison for s in on if s.comparison and s.comparison.status == "conflict"]
     confl_any = [s for s in cands if s.comparison and s.comparison.status == "conflict"]
-    f["cmp_conflict_on_figure"] = float(any(kind(s.comparison) == "figure" for s in confl_on))
-    f["cmp_conflict_on_year"] = float(any(kind(s.comparison) == "year" for s in confl_on))
-    f["cmp_conflict_on_other"] = float(any(kind(s.comparison) in ("neg", "other") for s in confl_on))
+    f["cmp_conflict_on_figure"] = float(any(kind(c) == "figure" for c in confl_on))
+    f["cmp_conflict_on_year"] = float(any(kind(c) == "year" for c in confl_on))
+    f["cmp_conflict_on_other"] = float(any(kind(c) in ("neg", "other") for c in confl_on))
     f["cmp_conflict_any"] = float(bool(confl_any))
     f["cmp_n_conflict"] = float(len(confl_any))
     f["cmp_n_match"] = float(sum(1 for s in cands if s.comparison and s.comparison.reason.startswith("matches")))
