@@ -216,8 +216,9 @@ def test_verify_claim_respects_excluded_sources(fake_ws):
 
 def test_verdict_json_shape(fake_ws):
     d = verify_claim(fake_ws, "Every operator shall file a widget report within 45 days of discovery.").to_dict()
-    assert set(d) == {"claim", "verdict", "reason", "evidence"}
+    assert set(d) == {"claim", "verdict", "reason", "evidence", "warnings"}
     assert d["evidence"] and SOURCE_KEYS <= set(d["evidence"][0])
+    assert d["warnings"] == []  # no quoted document drifted from the manifest
 
 
 def test_verify_article_on_the_tiny_corpus(fake_ws):
