@@ -125,6 +125,20 @@ def test_a_drifted_document_is_indexed_and_marked_in_every_answer(tiny_corpus, t
     assert json.loads(r.stdout)["warnings"] == []
 
 
+def test_a_document_turned_into_a_symlink_loop_is_named_by_the_builds_path_rule(tiny_corpus, tmp_path):
+    """`index status` hashes the files by the build's rule (`resolve_inside`): a file replaced by a symlink
+    loop after the build is one problem, named, exit 3."""
+    index_dir = tmp_path / "index"
+    open_workspace(tiny_corpus, index_dir).build()
+    notes = tiny_corpus.path("tiny-notes")
+    notes.unlink()
+    notes.symlink_to(notes.name)  # points at itself
+    code, st = status(tiny_corpus, index_dir)
+    assert code == 3 and kinds(st) == {"tiny-notes": {"missing"}}
+    (doc,) = st["documents"]
+    assert doc["detail"].startswith("indexed, but the file cannot resolve the path: "), doc
+
+
 # -- the build lock -----------------------------------------------------------------------------------------
 
 

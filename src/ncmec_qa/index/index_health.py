@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from ..corpus.manifest import Manifest
-from ..errors import NcmecQaError
+from ..errors import LoadError, NcmecQaError
+from ..ingest.guard import resolve_inside
 from . import integrity
 from .generations import TABLES, current_generation
 from .integrity import FIX, problem
@@ -40,11 +41,13 @@ class DocIssue:
 def safe_sha256(docs_dir: Path, file: str) -> tuple[str | None, str]:
     """(sha256, "") of a document file, or (None, why not): only a regular file inside the documents
     folder is opened (a FIFO or a device would block or never end)."""
-    path = docs_dir / file
     try:
-        real = path.resolve()
-        if not real.is_relative_to(docs_dir.resolve()):
+        real = resolve_inside(docs_dir, file)  # the rule the build reads documents by
+    except LoadError as e:
+        if e.kind == "outside":
             return None, f"resolves outside the documents folder {docs_dir}"
+        return None, str(e).removeprefix(f"{file}: ")  # "cannot resolve the path: …" (a symlink loop)
+    try:
         st = real.stat()
     except FileNotFoundError:
         return None, "missing"
