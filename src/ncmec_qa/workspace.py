@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
 
@@ -221,7 +221,7 @@ class Workspace:
         )
         return self.mark_drift(a)
 
-    def drift_notes(self, source_ids) -> list[str]:
+    def drift_notes(self, source_ids: Iterable[str]) -> list[str]:
         """A note for each of `source_ids` (in order, once) indexed from a file whose sha256 differs from the
         manifest's record."""
         from .index.index_health import drift_note

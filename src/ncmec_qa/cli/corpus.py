@@ -196,13 +196,12 @@ def remove_cmd(obj: Context, source_id, delete_file, drop_references, as_json):
     reports it as unlisted). A record that another names in `supersedes` or `superseded_by` is refused, naming
     those records, unless --drop-references (which takes it out of them too): a dangling reference would make
     every command refuse the manifest."""
-    from ..corpus.curation import delete_document, references_to, remove_source
+    from ..corpus.curation import delete_document, remove_source
     from ..corpus.manifest import save_manifest
 
     ws = obj.workspace()
     src = ws.manifest.get(source_id)
-    refs = references_to(ws.manifest, source_id)
-    kept = remove_source(ws.manifest, source_id, drop_references=drop_references)
+    kept, refs = remove_source(ws.manifest, source_id, drop_references=drop_references)
     deleted = delete_document(ws.docs_dir, src, ws.manifest) if delete_file else None
     save_manifest(kept)
     if refs and not as_json:

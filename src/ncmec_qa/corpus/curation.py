@@ -337,21 +337,26 @@ def add_source(
     return AddResult(src_rec, manifest.with_sources([*manifest.sources, src_rec]), warnings)
 
 
+def _superseded_by(s: Source) -> str:
+    return (s.superseded_by or "").strip()
+
+
 def references_to(manifest: Manifest, source_id: str) -> list[str]:
     """How other records name `source_id`: "ID: supersedes" and "ID: superseded_by", in manifest order."""
     out = []
     for s in manifest.sources:
         if s.id != source_id and source_id in s.supersedes:
             out.append(f"{s.id}: supersedes")
-        if s.id != source_id and (s.superseded_by or "").strip() == source_id:
+        if s.id != source_id and _superseded_by(s) == source_id:
             out.append(f"{s.id}: superseded_by")
     return out
 
 
-def remove_source(manifest: Manifest, source_id: str, drop_references: bool = False) -> Manifest:
-    """The manifest without `source_id`. Another record's `supersedes` or `superseded_by` naming it would
-    be left dangling (a manifest every command refuses), so that is an error unless `drop_references`,
-    which takes the id out of those fields too."""
+def remove_source(manifest: Manifest, source_id: str, drop_references: bool = False) -> tuple[Manifest, list[str]]:
+    """The manifest without `source_id`, and the references to it that were dropped (`references_to`).
+    Another record's `supersedes` or `superseded_by` naming it would be left dangling (a manifest every
+    command refuses), so that is an error unless `drop_references`, which takes the id out of those
+    fields too."""
     manifest.get(source_id)
     refs = references_to(manifest, source_id)
     if refs and not drop_references:
@@ -360,17 +365,16 @@ def remove_source(manifest: Manifest, source_id: str, drop_references: bool = Fa
             "that reference dangling: remove with --drop-references to take it out of those records too, "
             "or edit them first"
         )
-
-    def without(s: Source) -> Source:
-        if source_id not in s.supersedes and (s.superseded_by or "").strip() != source_id:
-            return s
-        return replace(
+    kept = (
+        replace(
             s,
             supersedes=tuple(x for x in s.supersedes if x != source_id),
-            superseded_by=None if (s.superseded_by or "").strip() == source_id else s.superseded_by,
+            superseded_by=None if _superseded_by(s) == source_id else s.superseded_by,
         )
-
-    return manifest.with_sources(without(s) for s in manifest.sources if s.id != source_id)
+        for s in manifest.sources
+        if s.id != source_id
+    )
+    return manifest.with_sources(kept), refs
 
 
 def delete_document(docs_dir: Path, source: Source, manifest: Manifest) -> Path | None:

@@ -65,5 +65,4 @@ def verify_claim_detailed(
         old = {c.source.id: c.source.superseded_by for c in evidence if c.source.superseded_by}
         if old:  # a researcher citing a superseded text should know
             reason += "; " + "; ".join(f"{sid} may be superseded: {note}" for sid, note in old.items())
-    notes: list[str] = getattr(ws, "drift_notes", lambda ids: [])(c.source.id for c in evidence)
-    return Verdict(text, verdict, reason, evidence, tuple(notes)), a
+    return Verdict(text, verdict, reason, evidence, tuple(ws.drift_notes(c.source.id for c in evidence))), a
