@@ -148,11 +148,15 @@ def retrieval_cells(hits_of, questions, prefix: str) -> dict:
 
 
 def shape_cells(rep, prefix: str) -> dict:
-    """What an answer looks like to a reader: primary source first (when a primary gold quote exists),
+    """What an answer looks like to a reader: primary source first (when a primary gold quote exists), for
+    answers quoting only secondary sources the primary gold among the passages listed to check them against,
     answers quoting another year than asked, repeated quotes."""
     share = rep.primary_first / rep.primary_gold_answered if rep.primary_gold_answered else 0.0
     return {
         f"{prefix} primary first": f"{rep.primary_first}/{rep.primary_gold_answered} ({share:.0%})",
+        f"{prefix} secondary-only: primary gold listed to check": (
+            f"{rep.primary_gold_listed}/{rep.secondary_only_primary_gold}"
+        ),
         f"{prefix} other-year answers": rep.other_year_answers,
         f"{prefix} duplicate quotes": rep.duplicate_quotes,
         f"{prefix} answer precision": rep.answer_precision,
@@ -476,7 +480,9 @@ def main() -> None:
         + "\n",
         "### Answer shape\n\nEvery question asked through the real query path (`Workspace.ask`). Primary first: "
         "answered answerable questions with a gold quote from a primary source whose first quote is from a primary "
-        "source (target at least 90 %); other-year answers: answers to a question naming a year that quote evidence for "
+        "source (target at least 90 %); secondary-only: of those answers that quote only secondary sources, how many "
+        "list a passage holding a primary gold quote among the primary passages to check them against (no model "
+        "decides that list: the nearest primary passages to the question and each quote); other-year answers: answers to a question naming a year that quote evidence for "
         "other years only (target 0); duplicate quotes: answer sentences repeating another of the same answer "
         "(target 0). The shipped models are fitted on all of train, so their train column is in-sample; dev is "
         "held out.\n\n" + table(shapes) + "\n",

@@ -890,7 +890,13 @@ def test_a_secondary_source_is_marked_as_such(editions):
     line = next(ln for ln in r.stdout.splitlines() if ln.startswith("[1] "))
     assert line.startswith("[1] Notes on reporting.") and line.endswith("(secondary source)")
     notes = [ln for ln in r.stdout.splitlines() if ln.startswith("note:")]
-    assert len(notes) == 1 and " ".join(" ".join(r.stdout.split()).split("note: ")[1:]) == SECONDARY_ONLY
+    from ncmec_qa.render.render import CHECK_AGAINST
+
+    note = " ".join(r.stdout.split("note: ", 1)[1].split("\n\n", 1)[0].split())  # up to the next blank line
+    assert len(notes) == 1 and note == SECONDARY_ONLY
+    # then the primary documents to check it against: the statute here (no other document is primary)
+    listed = r.stdout.split(CHECK_AGAINST + "\n", 1)[1].splitlines()
+    assert [ln.split()[1].split(":")[0] for ln in listed if ln[:1].isdigit()] == ["usc-18-2258a"]
     listing = cli([*editions, "corpus", "list"]).stdout.splitlines()
     assert [ln.endswith("(secondary)") for ln in listing] == [False, True]
 

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.slow
 
 FINE = "What is the fine for a provider that knowingly and willfully fails to report?"
 TIKTOK_2018 = "How many CyberTipline reports did TikTok submit in 2018?"
+FLAGSHIP = "Do NCMEC referrals catch downloaders, or only uploaders?"
 FUNDING = "How much federal funding did NCMEC receive to operate the CyberTipline in 2023?"
 FINE_CLAIM = (
     "A provider that knowingly and willfully fails to report shall be fined not more than $150,000 for an "
@@ -27,8 +28,7 @@ FINE_CLAIM = (
 def _with(ws: Workspace, **models) -> Workspace:
     """The same index and encoder, other models."""
     w = Workspace(ws.paths, judgment=replace(ws.models, **models))
-    w.__dict__["index"] = ws.index
-    w.__dict__["query_embedder"] = ws.query_embedder
+    w.__dict__.update(index=ws.index, query_embedder=ws.query_embedder)
     return w
 
 
@@ -144,9 +144,61 @@ def test_the_flagship_answer_says_when_it_rests_on_secondary_sources_only(refere
 
     # no primary document answers it in words the selector and abstainer accept (the API's intended-recipient
     # fields are about recipients, not "downloaders"): the answer says so before anything else
-    a = reference_ws.ask("Do NCMEC referrals catch downloaders, or only uploaders?")
+    a = reference_ws.ask(FLAGSHIP)
     assert a.answered and {c.source.id for c in a.sources} == {"seed-factually-2026"}
     assert a.warnings[0] == SECONDARY_ONLY
+
+
+def test_the_flagship_answer_lists_primary_passages_to_check_it_against(reference_ws):
+    from ncmec_qa.answer.answering import AnswerConfig
+
+    a = reference_ws.ask(FLAGSHIP)
+    listed = a.check_against
+    assert len(listed) == 5 and len({h.passage.passage_id for h in listed}) == 5
+    kinds = {s.id: s.kind for s in reference_ws.manifest.sources}
+    assert all(kinds[h.passage.source_id] == "primary" for h in listed)
+    for h in listed:  # verbatim: each passage is the slice of its document its offsets name
+        p = h.passage
+        assert reference_ws.document_text(p.source_id)[p.start : p.end] == p.text
+    # among them, found by the quote that speaks of IP addresses: the API's IP capture event for an upload
+    api = [norm_ws(h.passage.text) for h in listed if h.passage.source_id == "ncmec-api-docs-2025"]
+    assert any("the IP address of the computer a user used to upload" in t for t in api), api
+    # the answer itself is unchanged: still the seed article's quotes, not these passages
+    assert {c.source.id for c in a.sources} == {"seed-factually-2026"}
+    assert a.to_dict()["check_against"] == [h.to_dict() for h in listed]
+    # a primary source excluded is never listed; with only secondary sources allowed nothing is
+    out = reference_ws.ask(FLAGSHIP, exclude={"ncmec-api-docs-2025"})
+    assert out.check_against and all(h.passage.source_id != "ncmec-api-docs-2025" for h in out.check_against)
+    only = reference_ws.ask(FLAGSHIP, sources={"seed-factually-2026", "grimm-2024"})
+    assert only.answered and only.check_against == ()
+    # an answer that quotes a primary source lists nothing, and check_against=0 turns the list off
+    assert reference_ws.ask(FINE).check_against == ()
+    off = Workspace(reference_ws.paths, answering=AnswerConfig(check_against=0))
+    off.__dict__.update(index=reference_ws.index, query_embedder=reference_ws.query_embedder)
+    assert off.ask(FLAGSHIP).check_against == ()
+
+
+def test_the_primary_passages_to_check_are_printed_under_their_own_heading(reference_ws):
+    import json
+
+    from ncmec_qa.render.render import CHECK_AGAINST
+
+    args = ["--corpus", str(REPO_MANIFEST), "--index", str(reference_ws.paths.index), "--docs", str(REFERENCE_CORPUS)]
+    listed = [h.passage.passage_id for h in reference_ws.ask(FLAGSHIP).check_against]
+    r = run_cli([*args, "-q", "ask", FLAGSHIP])
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    at = lines.index(CHECK_AGAINST)  # after the sources and the note, never among the quotes
+    assert lines.index("Sources") < at and lines[at - 2].startswith("note: every quote above is from a secondary")
+    numbered = [ln.split()[1] for ln in lines[at + 1 :] if ln[:1].isdigit()]
+    assert numbered == listed
+    md = run_cli([*args, "-q", "ask", "--markdown", FLAGSHIP]).stdout.splitlines()
+    at = md.index(f"{CHECK_AGAINST}:")
+    assert [ln.split("`")[1] for ln in md[at:] if ln.startswith("- `")] == listed
+    d = json.loads(run_cli([*args, "-q", "ask", "--json", FLAGSHIP]).stdout)
+    assert [p["passage_id"] for p in d["check_against"]] == listed
+    fine = json.loads(run_cli([*args, "-q", "ask", "--json", FINE]).stdout)
+    assert fine["check_against"] == [] and CHECK_AGAINST not in run_cli([*args, "-q", "ask", FINE]).stdout
 
 
 def test_a_figure_nobody_published_is_not_answered_with_report_counts(reference_ws):

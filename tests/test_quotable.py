@@ -13,7 +13,7 @@ from conftest import location_args, open_workspace, run_cli, write_tiny_corpus
 from ncmec_qa.answer.answering import AnswerConfig
 from ncmec_qa.answer.units import UnitConfig, passage_units, same_statement
 from ncmec_qa.evaluation import Evidence, Question, answer_shape, evaluate
-from ncmec_qa.models import Answer, AnswerSentence, Citation, Passage, Sentence, Source
+from ncmec_qa.models import Answer, AnswerSentence, Citation, Hit, Passage, Sentence, Source
 from ncmec_qa.render.render import citation_line
 
 
@@ -375,6 +375,26 @@ def test_eval_counts_primary_first_other_years_and_duplicates():
     assert rep.other_year_answers == 1  # d asks about 2021 and quotes the 2022 row
     assert rep.duplicate_quotes == 1  # b repeats the rule's sentence
     assert answer_shape("How many filings in 2022?", answers["How many filings in 2022?"]) == (False, 0)
+    assert (rep.primary_gold_listed, rep.secondary_only_primary_gold) == (0, 0)  # no answer quotes only the blog
+
+
+def test_eval_counts_secondary_only_answers_whose_primary_gold_is_listed_to_check():
+    from dataclasses import replace
+
+    notes = Source("notes", "notes.md", "Commentary", "Blog", "2023", "markdown", "0" * 64, kind="secondary")
+    gold = (Evidence("rule.md", "Offices keep reports for 90 days."),)
+    qs = [Question("a", "How long are reports kept?", True, gold), Question("b", "How long is it kept?", True, gold)]
+    blog = "Reports are kept for 90 days, says a blog."
+    text = "Rule 7. Offices keep reports for 90 days."
+    listed = Hit(Passage(f"rule:0-{len(text)}", "rule", "rule.md", 0, len(text), text), 0.5)
+    other = Hit(Passage("rule:0-7", "rule", "rule.md", 0, 7, "Rule 7."), 0.4)
+    answers = {
+        "How long are reports kept?": replace(_answer("a", [(notes, "", blog)]), check_against=(other, listed)),
+        "How long is it kept?": replace(_answer("b", [(notes, "", blog)]), check_against=(other,)),
+    }
+    kinds = {"rule.md": "primary", "notes.md": "secondary"}
+    rep = evaluate(qs, answers.__getitem__, lambda f: None, kind_of_file=kinds.__getitem__)
+    assert (rep.primary_gold_listed, rep.secondary_only_primary_gold) == (1, 2)
 
 
 def test_an_answer_quoting_only_secondary_sources_says_so(tmp_path):
@@ -410,6 +430,14 @@ def test_an_answer_quoting_only_secondary_sources_says_so(tmp_path):
         [*location_args(corpus, tmp_path / "index"), "ask", "--min-confidence", "0", "--source", "commentary", q]
     )
     assert r.exit_code == 0 and f"note: {SECONDARY_ONLY}" in " ".join(r.stdout.split())
+    # the secondary-only answer lists the primary passages to check it against: the rule, and nothing secondary
+    listed = [h.passage.source_id for h in ws.primary_nearest(q, [s.text for s in only.answer])]
+    assert listed[0] == "the-rule" and "commentary" not in listed  # tiny-notes is a primary document too
+    assert [h.passage.source_id for h in ws.primary_nearest(q, [], exclude={"the-rule"})] == ["tiny-notes"]
+    assert ws.primary_nearest(q, [], exclude={"the-rule", "tiny-notes"}) == []
+    assert ws.primary_nearest(q, [], sources={"commentary"}) == []  # only secondary sources allowed: none
+    assert only.check_against == ()  # asked with sources={"commentary"}
+    assert rule.check_against == ()  # it quotes the rule itself
 
 
 def test_a_row_is_read_by_its_own_year_and_its_columns_not_by_its_title():

@@ -152,6 +152,8 @@ class EvalReport:
     primary_first: int = 0  # … whose first quote is from a primary source
     other_year_answers: int = 0  # answers to a question naming a year that quote evidence for other years only
     duplicate_quotes: int = 0  # answer sentences repeating another of the same answer
+    secondary_only_primary_gold: int = 0  # answered answerable questions quoting only secondary sources, with a
+    primary_gold_listed: int = 0  # primary gold quote; … whose primary passages to check against hold one
     results: list[QuestionResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -225,6 +227,10 @@ def evaluate(
             if q.answerable and kind_of_file and any(kind_of_file(e.file) != "secondary" for e in q.evidence):
                 rep.primary_gold_answered += 1
                 rep.primary_first += int(a.sources[a.answer[0].citations[0] - 1].source.kind != "secondary")
+                if all(c.source.kind == "secondary" for c in a.sources):
+                    primary = [e for e in q.evidence if kind_of_file(e.file) != "secondary"]
+                    rep.secondary_only_primary_gold += 1
+                    rep.primary_gold_listed += int(any(is_gold(h.passage, primary) for h in a.check_against))
         rank = first_gold_rank(hits, q.evidence) if q.answerable else None
         g = ndcg_at(hits, q.evidence) if q.answerable else 0.0
         gold_s = 0

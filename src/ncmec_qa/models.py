@@ -179,6 +179,9 @@ class Answer:
     confidence: float = 0.0
     warnings: tuple[str, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
+    # when every quote is from a secondary source: the primary passages nearest the question and each
+    # quote, listed for checking the quotes against (not judged to answer the question)
+    check_against: tuple[Hit, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -191,6 +194,7 @@ class Answer:
             "passages": [h.to_dict() for h in self.passages],
             "warnings": list(self.warnings),
             "conflict": [c.to_dict() for c in self.conflicts],
+            "check_against": [h.to_dict() for h in self.check_against],
         }
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
 
-from .answer.answering import AnswerConfig, answer_question
+from .answer.answering import AnswerConfig, answer_question, secondary_only
 from .config import Paths, resolve_paths
 from .corpus.manifest import Manifest, load_manifest, manifest_hash
 from .errors import IndexMissing, IndexStale, ManifestError
@@ -219,7 +219,33 @@ class Workspace:
             doc_text=self.document_text,
             terms=self.retriever.query_terms(question) if learned else None,
         )
+        if self.answering.check_against and secondary_only(a):
+            from dataclasses import replace
+
+            found = self.primary_nearest(question, [s.text for s in a.answer], qv, sources, exclude)
+            a = replace(a, check_against=tuple(found))
         return self.mark_drift(a)
+
+    def primary_nearest(
+        self,
+        question: str,
+        quotes: list[str],
+        qv: np.ndarray | None = None,
+        sources: set[str] | None = None,
+        exclude: set[str] | None = None,
+    ) -> list[Hit]:
+        """The primary passages nearest `question` and each of `quotes` (secondary quotes to check), taken in
+        turn, each once, `answering.check_against` of them; within `sources` and outside `exclude`. Each keeps
+        the score of the search that found it."""
+        from .search.retrieval import interleave
+
+        k = self.answering.check_against
+        leave_out = (exclude or set()) | self.secondary_sources
+        if sources is not None and not sources - leave_out:
+            return []
+        rankings = [self.retriever.search(question, k=k, sources=sources, exclude=leave_out, qv=qv)]
+        rankings += [self.retriever.search(t, k=k, sources=sources, exclude=leave_out) for t in quotes]
+        return interleave(rankings, k, cap=False)  # each passage with its score for what found it
 
     def drift_notes(self, source_ids: Iterable[str]) -> list[str]:
         """A note for each of `source_ids` (in order, once) indexed from a file whose sha256 differs from the

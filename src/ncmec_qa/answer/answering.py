@@ -14,7 +14,7 @@ earlier releases (`answer_rules`), kept for the benchmarks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Callable, Sequence
 
@@ -39,6 +39,7 @@ class AnswerConfig:
     keep_share: float = 0.9  # learned: quote units whose probability is at least this share of the best one's
     threshold: float | None = None  # learned: abstain below this probability (None: the abstainer's own)
     same_year: bool = True  # learned: a question about a year is answered only from evidence for that year
+    check_against: int = 5  # an answer quoting only secondary sources lists this many primary passages to check
     units: UnitConfig = field(default_factory=UnitConfig)
     # the rules of earlier releases (selection="rules"; fitted on the dev questions)
     min_chars: int = 25
@@ -69,6 +70,11 @@ SECONDARY_ONLY = (
     "every quote above is from a secondary source (commentary, research or a derived table), "
     "not from a statute or NCMEC's own documents: check it against a primary source"
 )
+
+
+def secondary_only(a: Answer) -> bool:
+    """Whether every quote of an answer is from a secondary source."""
+    return a.answered and bool(a.sources) and all(c.source.kind == "secondary" for c in a.sources)
 
 
 def source_warnings(sources: Sequence[Source]) -> list[str]:
@@ -319,8 +325,7 @@ def answer_question(
             answer.append(AnswerSentence(" ".join(other[3].split()), (n,)))
             conflicts.append(Conflict((ns[0], n), (mine, theirs)))
     warnings = source_warnings([c.source for c in citations])
-    if citations and all(c.source.kind == "secondary" for c in citations):
-        warnings.insert(0, SECONDARY_ONLY)
-    return Answer(
+    a = Answer(
         question, True, tuple(answer), tuple(citations), tuple(hits), "", confidence, tuple(warnings), tuple(conflicts)
     )
+    return replace(a, warnings=(SECONDARY_ONLY, *warnings)) if secondary_only(a) else a

@@ -280,7 +280,8 @@ def ask(
     (--min-confidence sets the bar; "confidence" in --json is the estimate).
 
     Primary sources are quoted before secondary ones, and an answer that quotes only secondary sources
-    says so in a note. A statement several editions make is quoted once with every citation; one they
+    says so in a note and lists the primary passages nearest the question and each quote, to check the
+    quotes against (not judged to answer it; "check_against" in --json). A statement several editions make is quoted once with every citation; one they
     make with different figures is quoted from each, side by side, with a note that they differ
     ("conflict" in --json). A question about a year is answered only from evidence for that year, else
     the reason names the years the evidence found is for. A table line's citation says what it is read
@@ -371,8 +372,9 @@ def eval_cmd(obj: Context, questions, k, as_json):
     """Measure retrieval and abstention on a question set with gold evidence (JSONL).
 
     Recall@1/5/10, MRR and nDCG@10 of the gold evidence; answered and abstained counts; answer precision;
-    the answers that quote a primary source first (when a primary gold quote exists), the answers quoting
-    other years than asked, and duplicate quotes."""
+    the answers that quote a primary source first (when a primary gold quote exists), of those quoting only
+    secondary sources the ones that list a primary gold passage among the primary passages to check, the
+    answers quoting other years than asked, and duplicate quotes."""
     from ..evaluation import evaluate, load_questions
 
     ws = obj.workspace()
@@ -397,6 +399,10 @@ def eval_cmd(obj: Context, questions, k, as_json):
     click.echo(
         f"  primary source quoted first: {rep.primary_first}/{rep.primary_gold_answered} answers with a "
         "primary gold quote"
+    )
+    click.echo(
+        f"  quoting only secondary sources: {rep.secondary_only_primary_gold} with a primary gold quote, "
+        f"{rep.primary_gold_listed} of them listing it among the primary passages to check"
     )
     click.echo(
         f"answers quoting other years than asked: {rep.other_year_answers}   duplicate quotes: {rep.duplicate_quotes}"

@@ -156,6 +156,11 @@ def clip(text: str, limit: int) -> str:
     return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
 
 
+CHECK_AGAINST = (
+    "Primary passages to check the quotes against (nearest the question and each quote; not judged to answer it)"
+)
+
+
 def print_answer(console, a: Answer) -> None:
     if not a.answered:
         emit(console, a.reason, style="yellow")
@@ -181,18 +186,27 @@ def print_answer(console, a: Answer) -> None:
         )
     for w in a.warnings:
         emit(console, f"note: {w}", indent="    ", styles=[("note:", "yellow")])
+    if a.check_against:
+        console.print()
+        console.print(f"[bold]{CHECK_AGAINST}[/bold]")
+        print_hits(console, a.check_against)
+
+
+def _markdown_hits(hits: Sequence[Hit]) -> list[str]:
+    lines = []
+    for h in hits:
+        loc = location(h.passage.section, h.passage.page)
+        lines.append(f"- `{h.passage.passage_id}`" + (f" {loc}" if loc else ""))
+        lines.append("")
+        lines.append(f"  > {clip(h.passage.text, 400)}")
+        lines.append("")
+    return lines
 
 
 def answer_markdown(a: Answer) -> str:
     lines = [f"**Q:** {a.question}", ""]
     if not a.answered:
-        lines += [a.reason, "", "Nearest passages:", ""]
-        for h in a.passages[:5]:
-            loc = location(h.passage.section, h.passage.page)
-            lines.append(f"- `{h.passage.passage_id}`" + (f" {loc}" if loc else ""))
-            lines.append("")
-            lines.append(f"  > {clip(h.passage.text, 400)}")
-            lines.append("")
+        lines += [a.reason, "", "Nearest passages:", ""] + _markdown_hits(a.passages[:5])
         return "\n".join(lines).rstrip("\n") + "\n"
     for s in a.answer:
         lines.append(f"> {s.text} " + "".join(f"[{n}]" for n in s.citations))
@@ -203,4 +217,7 @@ def answer_markdown(a: Answer) -> str:
         lines.append("")
         lines += [f"*The sources differ: {conflict_line(x)}*" for x in a.conflicts]
         lines += [f"*Note: {w}*" for w in a.warnings]
+    if a.check_against:
+        lines += ["", f"{CHECK_AGAINST}:", ""] + _markdown_hits(a.check_against)
+        return "\n".join(lines).rstrip("\n") + "\n"
     return "\n".join(lines) + "\n"

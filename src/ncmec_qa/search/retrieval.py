@@ -28,9 +28,9 @@ RRF_K = 60
 SENTENCE_FLAT_MAX = 500_000  # above this many sentences the sentence ranking is skipped (exact search only)
 
 
-def interleave(rankings: Sequence[Sequence[Hit]], k: int) -> list[Hit]:
-    """Round-robin over rankings, each passage once, in the order first met. Scores still fall
-    with rank: a passage's score is capped by the one above it."""
+def interleave(rankings: Sequence[Sequence[Hit]], k: int, cap: bool = True) -> list[Hit]:
+    """Round-robin over rankings, each passage once, in the order first met. With `cap`, scores still
+    fall with rank: a passage's score is capped by the one above it (else each keeps its own ranking's)."""
     out: list[Hit] = []
     seen: set[str] = set()
     for i in range(max((len(r) for r in rankings), default=0)):
@@ -38,7 +38,7 @@ def interleave(rankings: Sequence[Sequence[Hit]], k: int) -> list[Hit]:
             if i < len(r) and r[i].passage.passage_id not in seen:
                 seen.add(r[i].passage.passage_id)
                 h = r[i]
-                out.append(h if not out or h.score <= out[-1].score else replace(h, score=out[-1].score))
+                out.append(h if not cap or not out or h.score <= out[-1].score else replace(h, score=out[-1].score))
     return out[:k]
 
 
