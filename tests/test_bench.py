@@ -156,3 +156,33 @@ def test_alternatives_benchmark_runs_on_a_slice(reference_ws, tmp_path):
         "| gradient boosting, 100 trees of depth 2, seed 0 |",
     ):
         assert text.count(row) == 1, row
+
+
+@pytest.mark.slow
+def test_nli_benchmark_runs_on_a_slice(reference_ws, tmp_path):
+    out = tmp_path / "benchmarks-nli.md"
+    args = ["--index", str(reference_ws.paths.index), "--work", str(tmp_path / "work"), "--limit", "18"]
+    _run_bench("nli.py", *args, "--epochs", "1", "--output", str(out), timeout=600)
+    text = out.read_text()
+    assert text.startswith("# NLI cross-encoder features for the verdict: tried and not adopted\n")
+    assert f"Produced by `python bench/nli.py {' '.join(args)} --epochs 1 --output {out}` on " in text
+    for heading in (
+        "## SciFact rationale pairs (held-out third)",
+        "## The new features on the training claims (AUC)",
+        "## Verdict refit",
+    ):
+        assert text.count(heading) == 1, heading
+    assert "| config | held-out pairs | accuracy | macro-F1 | F1 neutral | F1 support | F1 contradict |" in text
+    assert "| fine-tuned MiniLM, 1 epoch(s) | " in text
+    assert "| baseline: majority class of the fit pairs (neutral) | " in text
+    assert "| split (train) | nli_sup_max | nli_con_max | rnd_sup_max | rnd_con_max | strongest existing" in text
+    for row in ("| supported vs the rest |", "| contradicted vs the rest |", "| settled vs not_in_corpus |"):
+        assert text.count(row) == 1, row
+    for model in (
+        "shipped: sign-constrained, thresholds on the folds",
+        "multinomial logistic regression, C=0.1, unconstrained",
+        "multinomial logistic regression, C=1, unconstrained",
+    ):
+        for features in ("shipped", "shipped + NLI (2)", "shipped + random (2)"):
+            assert text.count(f"| {model} | {features} |") == 1, (model, features)
+    assert (tmp_path / "work" / "settings.json").is_file()  # the fine-tuned model is kept for the next run
