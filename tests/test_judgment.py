@@ -197,6 +197,10 @@ def test_the_primary_passages_to_check_are_printed_under_their_own_heading(refer
     assert [ln.split("`")[1] for ln in md[at:] if ln.startswith("- `")] == listed
     d = json.loads(run_cli([*args, "-q", "ask", "--json", FLAGSHIP]).stdout)
     assert [p["passage_id"] for p in d["check_against"]] == listed
+    from ncmec_qa import schemas
+
+    assert not schemas.errors(d)  # a listed passage has the shape of any passage
+    assert schemas.errors({**d, "check_against": [{"passage_id": listed[0]}]})  # and the schema checks it
     fine = json.loads(run_cli([*args, "-q", "ask", "--json", FINE]).stdout)
     assert fine["check_against"] == [] and CHECK_AGAINST not in run_cli([*args, "-q", "ask", FINE]).stdout
 
