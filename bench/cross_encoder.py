@@ -17,7 +17,7 @@ import json
 import random
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -56,6 +56,36 @@ def _pairs(mined) -> tuple[list[tuple[str, str]], list[float]]:
     return pairs, labels
 
 
+def training_arguments(
+    output_dir: Path,
+    epochs: int,
+    batch: int,
+    lr: float,
+    seed: int,
+    warmup_ratio: float = 0.1,
+    logging_steps: int = 1000,
+) -> Any:
+    """sentence-transformers' trainer arguments for a seeded single-process CPU fine-tune that saves nothing itself
+    (the bench scripts save the model they keep)."""
+    from sentence_transformers.cross_encoder import CrossEncoderTrainingArguments
+
+    return CrossEncoderTrainingArguments(
+        output_dir=str(output_dir),
+        num_train_epochs=epochs,
+        per_device_train_batch_size=batch,
+        learning_rate=lr,
+        warmup_ratio=warmup_ratio,
+        seed=seed,
+        data_seed=seed,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        disable_tqdm=True,
+        logging_steps=logging_steps,
+        dataloader_num_workers=0,
+    )
+
+
 def fold_scores(train, score, folder: Path, name: str, log: Callable[[str], None]) -> dict[tuple[str, int], float]:
     """Fine-tune on `train`'s pools and score the top of `score`'s pools: (question id, rowid) -> score."""
     key = hashlib.sha256(
@@ -66,12 +96,7 @@ def fold_scores(train, score, folder: Path, name: str, log: Callable[[str], None
         return {(q, int(r)): s for q, r, s in json.loads(cache.read_text())}
     import torch
     from datasets import Dataset
-    from sentence_transformers.cross_encoder import (
-        CrossEncoder,
-        CrossEncoderTrainer,
-        CrossEncoderTrainingArguments,
-        losses,
-    )
+    from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, losses
     from transformers import set_seed
 
     from ncmec_qa.index.embedding import resolve_model_path
@@ -86,20 +111,8 @@ def fold_scores(train, score, folder: Path, name: str, log: Callable[[str], None
         for p in layer.parameters():
             p.requires_grad = False
     ds = Dataset.from_dict({"query": [q for q, _ in pairs], "passage": [p for _, p in pairs], "label": labels})
-    args = CrossEncoderTrainingArguments(
-        output_dir=str(folder / "trainer"),
-        num_train_epochs=SETTINGS["epochs"],
-        per_device_train_batch_size=SETTINGS["batch"],
-        learning_rate=SETTINGS["lr"],
-        warmup_ratio=0.1,
-        seed=SETTINGS["seed"],
-        data_seed=SETTINGS["seed"],
-        save_strategy="no",
-        report_to="none",
-        use_cpu=True,
-        disable_tqdm=True,
-        logging_steps=1000,
-        dataloader_num_workers=0,
+    args = training_arguments(
+        folder / "trainer", SETTINGS["epochs"], SETTINGS["batch"], SETTINGS["lr"], SETTINGS["seed"]
     )
     t0 = time.perf_counter()
     CrossEncoderTrainer(model=model, args=args, train_dataset=ds, loss=losses.BinaryCrossEntropyLoss(model)).train()

