@@ -29,6 +29,7 @@ import platform
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
@@ -142,7 +143,6 @@ def selection_tables(ws: Workspace, m_train: list, m_dev: list, selections: list
 def verdict_table(ws: Workspace, train_claims: list) -> str:
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
 
     log(f"mining {len(train_claims)} training claims")
     mc = mine_claims(ws, train_claims)
@@ -159,12 +159,20 @@ def verdict_table(ws: Workspace, train_claims: list) -> str:
         ),
     }
     for name, make in makers.items():
-        pred = np.empty(len(y), dtype=object)
-        for _, tr, te in group_folds([c.group for c in mc]):
-            scale = StandardScaler().fit(X[tr])
-            pred[te] = make().fit(scale.transform(X[tr]), y[tr]).predict(scale.transform(X[te]))
+        pred = out_of_fold(make, X, y, [c.group for c in mc])
         rows.append({"config": name, **_cells(verdict_report(labels, [str(p) for p in pred]))})
     return table(rows)
+
+
+def out_of_fold(make: Callable[[], Any], X: np.ndarray, y: np.ndarray, groups: list[str]) -> np.ndarray:
+    """Each row's label predicted by `make()` fitted, on standardised features, on the other groups' rows."""
+    from sklearn.preprocessing import StandardScaler
+
+    pred = np.empty(len(y), dtype=object)
+    for _, tr, te in group_folds(groups):
+        scale = StandardScaler().fit(X[tr])
+        pred[te] = make().fit(scale.transform(X[tr]), y[tr]).predict(scale.transform(X[te]))
+    return pred
 
 
 def _cells(r: dict) -> dict:

@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import ast
 import collections
-import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -48,7 +47,7 @@ import time
 import tokenize
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -56,24 +55,31 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from alternatives import out_of_fold  # noqa: E402
 from cross_encoder import training_arguments  # noqa: E402
 from quality import SEED, log, sliced, versions  # noqa: E402
 from report import table  # noqa: E402
 
-import ncmec_qa.learn.train as train  # noqa: E402
-from ncmec_qa.learn.folds import auc, group_folds  # noqa: E402
+from ncmec_qa.learn.folds import auc  # noqa: E402
 from ncmec_qa.learn.mining import load_examples  # noqa: E402
-from ncmec_qa.learn.train import LABELS, MinedClaim, fit_verdict_model, mine_claims, verdict_report  # noqa: E402
-from ncmec_qa.verify import VerifyConfig, assess, clean_claim, collect_units, index_stats  # noqa: E402
+from ncmec_qa.learn.train import (  # noqa: E402
+    LABELS,
+    VERDICT_MODEL_FEATURES,
+    MinedClaim,
+    fit_verdict_model,
+    mine_claims,
+    verdict_report,
+)
+from ncmec_qa.verify import clean_claim  # noqa: E402
 from ncmec_qa.verify.verdict import verdict_of  # noqa: E402
-from ncmec_qa.verify.verdict_features import VERDICT_SIGNS, claim_features  # noqa: E402
+from ncmec_qa.verify.verdict_features import VERDICT_SIGNS  # noqa: E402
 from ncmec_qa.workspace import Workspace  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 LABEL_ID = {"NEUTRAL": 0, "SUPPORT": 1, "CONTRADICT": 2}
 CLASSES = ("neutral", "support", "contradict")
 FIT = {"lr": 2e-4, "batch": 16, "seed": 0, "max_length": 256, "warmup_ratio": 0.1, "neutral_per_rationale": 2}
-BASE = train.VERDICT_MODEL_FEATURES
+BASE = VERDICT_MODEL_FEATURES
 NLI = ("nli_sup_max", "nli_con_max")
 RND = ("rnd_sup_max", "rnd_con_max")
 Pair = tuple[str, str, int]
@@ -204,16 +210,6 @@ def scifact_rows(model: Any, fit: list[Pair], held: list[Pair], seconds: str, ep
 
 
 # -- 2. features -----------------------------------------------------------------------------------
-def mine_dev(ws: Workspace, examples: list) -> list[MinedClaim]:
-    """The dev claims as bench/quality.py judges them: those from the seed article without it."""
-    cfg, stats, out = VerifyConfig(), index_stats(ws.index), []
-    for ex in examples:
-        text = clean_claim(ex.text)
-        a = assess(text, collect_units(ws, text, exclude={SEED}, cfg=cfg), stats, cfg)
-        out.append(MinedClaim(ex, a, claim_features(text, a, stats)))
-    return out
-
-
 def add_features(model: Any, claims: list[MinedClaim], rng: np.random.Generator) -> int:
     """Set the NLI and random features of every claim from the units it read; the number of units."""
     pairs = [(clean_claim(c.example.text), s.unit.text) for c in claims for s in c.assessment.candidates]
@@ -253,18 +249,10 @@ def auc_rows(claims: list[MinedClaim]) -> list[dict]:
 
 
 # -- 3. the verdict refit --------------------------------------------------------------------------
-@contextlib.contextmanager
-def verdict_features(extra: tuple[str, ...]) -> Iterator[None]:
-    """`learn.train.fit_verdict` over the shipped features and `extra` (the first may only raise supported,
-    the second contradicted), restored afterwards: the shipped procedure reads these module constants."""
-    feats, signs = train.VERDICT_MODEL_FEATURES, train.VERDICT_SIGNS
+def signs_with(extra: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    """The shipped verdict signs, and `extra`'s: the first may only raise supported, the second contradicted."""
     add = {"supported": dict.fromkeys(extra[:1], 1), "contradicted": dict.fromkeys(extra[1:], 1)}
-    train.VERDICT_MODEL_FEATURES = BASE + extra
-    train.VERDICT_SIGNS = {k: {**v, **add[k]} for k, v in VERDICT_SIGNS.items()}
-    try:
-        yield
-    finally:
-        train.VERDICT_MODEL_FEATURES, train.VERDICT_SIGNS = feats, signs
+    return {k: {**v, **add[k]} for k, v in VERDICT_SIGNS.items()}
 
 
 def cells(r: dict, prefix: str) -> dict:
@@ -285,8 +273,7 @@ def refit_rows(tr: list[MinedClaim], dv: list[MinedClaim]) -> list[dict]:
     labels, dev_labels = [c.example.label for c in tr], [c.example.label for c in dv]
     rows = []
     for name, extra in feature_sets.items():
-        with verdict_features(extra):
-            model, rep = fit_verdict_model(tr)
+        model, rep = fit_verdict_model(tr, features=BASE + extra, signs=signs_with(extra))
         dev = verdict_report(dev_labels, [verdict_of(c.assessment.verdict, c.features, model) for c in dv])
         rows.append(
             {
@@ -304,12 +291,7 @@ def refit_rows(tr: list[MinedClaim], dv: list[MinedClaim]) -> list[dict]:
             X = np.array([[c.features[f] for f in feats] for c in tr])
             Xd = np.array([[c.features[f] for f in feats] for c in dv])
             y = np.array([LABELS[x] for x in labels])
-            oof = np.empty(len(y), dtype=object)
-            for _, a, b in group_folds([c.group for c in tr]):
-                sc = StandardScaler().fit(X[a])
-                oof[b] = (
-                    LogisticRegression(C=C, max_iter=5000).fit(sc.transform(X[a]), y[a]).predict(sc.transform(X[b]))
-                )
+            oof = out_of_fold(lambda C=C: LogisticRegression(C=C, max_iter=5000), X, y, [c.group for c in tr])
             sc = StandardScaler().fit(X)
             on_dev = LogisticRegression(C=C, max_iter=5000).fit(sc.transform(X), y).predict(sc.transform(Xd))
             rows.append(
@@ -349,7 +331,7 @@ def main() -> None:
     tc = sliced(load_examples(args.train / "claims.jsonl"), args.limit)
     dc = sliced(load_examples(args.dev / "claims.jsonl"), args.limit)
     log(f"mining {len(tc)} training and {len(dc)} dev claims")
-    tr, dv = mine_claims(ws, tc), mine_dev(ws, dc)
+    tr, dv = mine_claims(ws, tc), mine_claims(ws, dc, exclude={SEED})  # dev as bench/quality.py judges it
     units = add_features(model, tr + dv, np.random.default_rng(0))
     log(f"scored {units} (claim, unit) pairs; refitting the verdict")
     fit_counts = collections.Counter(CLASSES[y] for *_, y in pairs["fit"])

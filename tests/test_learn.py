@@ -118,6 +118,31 @@ def test_one_vs_rest_fits_each_class_against_the_rest_with_its_own_signs():
     assert m.coef[:, 0] == pytest.approx(alone.coef, abs=1e-4)
 
 
+def test_the_verdict_is_fitted_over_the_features_and_signs_it_is_given():
+    from ncmec_qa.learn.mining import Example
+    from ncmec_qa.learn.train import VERDICT_MODEL_FEATURES, MinedClaim, fit_verdict
+    from ncmec_qa.verify.verdict_features import VERDICT_SIGNS
+
+    rng = np.random.default_rng(0)
+    labels = ["supported", "contradicted", "not_in_corpus"] * 20
+    claims = []
+    for i, label in enumerate(labels):  # only "extra" tells supported claims apart; the shipped features are noise
+        f = {name: float(rng.normal()) for name in VERDICT_MODEL_FEATURES}
+        f["extra"] = float(label == "supported") + 0.1 * float(rng.normal())
+        claims.append(MinedClaim(Example(f"c{i}", "a claim", "g", label=label), None, f))
+    features = (*VERDICT_MODEL_FEATURES, "extra")
+
+    def signs(sign: int) -> dict[str, dict[str, int]]:
+        return {**VERDICT_SIGNS, "supported": {**VERDICT_SIGNS["supported"], "extra": sign}}
+
+    shipped = fit_verdict(claims, 1.0)
+    assert shipped.features == VERDICT_MODEL_FEATURES  # the default: the shipped features only
+    up = fit_verdict(claims, 1.0, features=features, signs=signs(1))
+    at = up.classes.index("supported")
+    assert up.features == features and up.coef[-1, at] > 1.0
+    assert fit_verdict(claims, 1.0, features=features, signs=signs(-1)).coef[-1, at] == 0.0  # the sign binds
+
+
 def test_a_one_sided_training_set_is_a_clear_error():
     with pytest.raises(ValueError, match="needs examples of each outcome"):
         fit_logistic("x", ["a"], np.ones((4, 1)), [1, 1, 1, 1])
@@ -374,6 +399,18 @@ def test_train_writes_the_four_models_deterministically_and_check_compares(built
     from ncmec_qa.learn.shipped import models_dir
 
     assert models_dir(out2) == out2
+
+
+def test_claims_are_mined_without_the_sources_excluded(fake_ws):
+    from ncmec_qa.learn.mining import Example
+    from ncmec_qa.learn.train import mine_claims
+
+    ex = [Example(cid, c, group, label=label) for cid, group, c, label, _ in TINY_CLAIMS]
+    read = {u.unit.source_id for m in mine_claims(fake_ws, ex) for u in m.assessment.candidates}
+    assert "tiny-notes" in read  # the claims are the notes' own sentences
+    without = mine_claims(fake_ws, ex, exclude={"tiny-notes"})
+    assert "tiny-notes" not in {u.unit.source_id for m in without for u in m.assessment.candidates}
+    assert [m.example.id for m in without] == [e.id for e in ex]
 
 
 def test_train_without_the_training_sets_says_where_it_looked(built_tiny, tmp_path):

@@ -213,6 +213,8 @@ def evaluate(
     """`document_text(file)`: a document's extracted text, to locate gold quotes for answer precision;
     `kind_of_file(file)`: "primary" or "secondary", for the share of answers that quote a primary source
     first when a primary gold quote exists."""
+    from .answer.answering import secondary_only
+
     gold = GoldLocator(document_text)
     rep = EvalReport()
     rr, nd, sent_total, sent_gold = 0.0, 0.0, 0, 0
@@ -227,7 +229,7 @@ def evaluate(
             if q.answerable and kind_of_file and any(kind_of_file(e.file) != "secondary" for e in q.evidence):
                 rep.primary_gold_answered += 1
                 rep.primary_first += int(a.sources[a.answer[0].citations[0] - 1].source.kind != "secondary")
-                if all(c.source.kind == "secondary" for c in a.sources):
+                if secondary_only(a):
                     primary = [e for e in q.evidence if kind_of_file(e.file) != "secondary"]
                     rep.secondary_only_primary_gold += 1
                     rep.primary_gold_listed += int(any(is_gold(h.passage, primary) for h in a.check_against))

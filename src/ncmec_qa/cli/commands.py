@@ -281,8 +281,8 @@ def ask(
 
     Primary sources are quoted before secondary ones, and an answer that quotes only secondary sources
     says so in a note and lists the primary passages nearest the question and each quote, to check the
-    quotes against (not judged to answer it; "check_against" in --json). A statement several editions make is quoted once with every citation; one they
-    make with different figures is quoted from each, side by side, with a note that they differ
+    quotes against (not judged to answer it; "check_against" in --json). A statement several editions
+    make is quoted once with every citation; one they make with different figures is quoted from each, side by side, with a note that they differ
     ("conflict" in --json). A question about a year is answered only from evidence for that year, else
     the reason names the years the evidence found is for. A table line's citation says what it is read
     with (caption, column years). An answer quoting a document indexed from a file whose sha256 differs

@@ -268,9 +268,14 @@ class MinedClaim:
 
 
 def mine_claims(
-    ws: Any, examples: Sequence[Example], progress: Callable[[int, int], None] | None = None, cfg: Any = None
+    ws: Any,
+    examples: Sequence[Example],
+    progress: Callable[[int, int], None] | None = None,
+    cfg: Any = None,
+    exclude: set[str] | None = None,
 ) -> list[MinedClaim]:
-    """Retrieve and assess every claim as `verify` does (with the workspace's ranker)."""
+    """Retrieve and assess every claim as `verify` does (with the workspace's ranker), never from the
+    sources in `exclude` (the dev claims taken from the seed article are judged without it)."""
     from ..verify import VerifyConfig, assess, clean_claim, collect_units, index_stats
     from ..verify.verdict_features import claim_features
 
@@ -279,7 +284,7 @@ def mine_claims(
     out = []
     for i, ex in enumerate(examples):
         text = clean_claim(ex.text)
-        a = assess(text, collect_units(ws, text, cfg=cfg), stats, cfg)
+        a = assess(text, collect_units(ws, text, exclude=exclude, cfg=cfg), stats, cfg)
         out.append(MinedClaim(ex, a, claim_features(text, a, stats)))
         if progress:
             progress(i + 1, len(examples))
@@ -289,15 +294,19 @@ def mine_claims(
 VERDICT_MODEL_FEATURES = tuple(f for f in VERDICT_FEATURES if not f.startswith("base_") and f != "dir_claim_dir")
 
 
-def fit_verdict(claims: Sequence[MinedClaim], C: float, meta: dict[str, Any] | None = None) -> LinearModel:
-    """Two binary models over the claim's features, contradicted against the rest and supported against
-    the rest, each constrained in sign (`verdict_features.VERDICT_SIGNS`): only conflicting evidence can
-    make a claim contradicted, only matching evidence supported."""
-    X = np.array([[c.features[f] for f in VERDICT_MODEL_FEATURES] for c in claims])
+def fit_verdict(
+    claims: Sequence[MinedClaim],
+    C: float,
+    meta: dict[str, Any] | None = None,
+    features: Sequence[str] = VERDICT_MODEL_FEATURES,
+    signs: dict[str, dict[str, int]] = VERDICT_SIGNS,
+) -> LinearModel:
+    """Two binary models over the claim's `features`, contradicted against the rest and supported against
+    the rest, each constrained in sign (`signs`, by default `verdict_features.VERDICT_SIGNS`): only
+    conflicting evidence can make a claim contradicted, only matching evidence supported."""
+    X = np.array([[c.features[f] for f in features] for c in claims])
     y = [LABELS[c.example.label] for c in claims]
-    return fit_one_vs_rest(
-        "verdict", VERDICT_MODEL_FEATURES, X, y, (CONTRADICTED, SUPPORTED), C=C, signs=VERDICT_SIGNS, meta=meta
-    )
+    return fit_one_vs_rest("verdict", tuple(features), X, y, (CONTRADICTED, SUPPORTED), C=C, signs=signs, meta=meta)
 
 
 def verdict_report(labels: Sequence[str], verdicts: Sequence[str]) -> dict[str, Any]:
@@ -323,15 +332,17 @@ def fit_verdict_model(
     max_nic_supported: float = 0.05,
     max_nic_contradicted: float = 0.15,
     log: Callable[[str], None] = lambda m: None,
+    features: Sequence[str] = VERDICT_MODEL_FEATURES,
+    signs: dict[str, dict[str, int]] = VERDICT_SIGNS,
 ) -> tuple[LinearModel, dict[str, Any]]:
     """The verdict model and its thresholds, chosen on the out-of-fold predictions: `supported` from the
     lowest probability at which at most `max_nic_supported` of the claims the corpus does not settle
     are called supported, `contradicted` likewise with `max_nic_contradicted` (a contradiction the
-    corpus does not state is an unsupported claim too)."""
+    corpus does not state is an unsupported claim too). `features` and `signs`: as for `fit_verdict`."""
     groups = [c.group for c in claims]
     fold_models: list[tuple[np.ndarray, LinearModel]] = []
     for g, tr, te in group_folds(groups):
-        fold_models.append((te, fit_verdict([claims[i] for i in tr], C)))
+        fold_models.append((te, fit_verdict([claims[i] for i in tr], C, features=features, signs=signs)))
     gold = [LABELS[c.example.label] for c in claims]
     nic = [i for i, g in enumerate(gold) if g == NOT_FOUND]
 
@@ -356,7 +367,7 @@ def fit_verdict_model(
         f"verdict model: supported from {t_sup:.2f}, contradicted from {t_con:.2f}; "
         f"cv accuracy {report['cv']['accuracy']}"
     )
-    return fit_verdict(claims, C, {**thresholds, "cv": report["cv"]}), report
+    return fit_verdict(claims, C, {**thresholds, "cv": report["cv"]}, features, signs), report
 
 
 def _oof_verdicts(claims: Sequence[MinedClaim], fold_models, **thresholds: float) -> list[str]:

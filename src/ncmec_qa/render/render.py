@@ -219,5 +219,4 @@ def answer_markdown(a: Answer) -> str:
         lines += [f"*Note: {w}*" for w in a.warnings]
     if a.check_against:
         lines += ["", f"{CHECK_AGAINST}:", ""] + _markdown_hits(a.check_against)
-        return "\n".join(lines).rstrip("\n") + "\n"
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).rstrip("\n") + "\n"
