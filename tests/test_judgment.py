@@ -4,10 +4,11 @@ learned decision depending on its model (inverted, the decision changes; removed
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
-from conftest import REFERENCE_CORPUS, REPO_MANIFEST, SHARED, norm_ws, run_cli
+from conftest import REFERENCE_CORPUS, REPO, REPO_MANIFEST, SHARED, norm_ws, run_cli
 
 from ncmec_qa.learn.shipped import ModelMissing
 from ncmec_qa.verify import CONTRADICTED, NOT_FOUND, SUPPORTED, verify_claim
@@ -49,6 +50,19 @@ def test_the_fine_is_quoted_with_its_amounts(reference_ws):
     assert "$150,000" in unit and "$300,000" in unit, unit
     c = a.sources[a.answer[texts.index(unit)].citations[0] - 1]
     assert c.source.id == "usc-18-2258a" and reference_ws.index.document_text(c.source.id)[c.start : c.end] == c.quote
+
+
+def test_the_readme_s_opening_example_is_answered_as_it_shows(reference_ws):
+    block = (REPO / "README.md").read_text(encoding="utf-8").split("```console\n", 1)[1].split("```", 1)[0]
+    question = re.match(r'\$ ncmec-qa ask "([^"]+)"\n', block)
+    assert question, block
+    a = reference_ws.ask(question.group(1))
+    assert a.answered, a.reason
+    c = a.sources[0]
+    shown = block.split("\n[1] ", 1)[1].split("\n", 1)[0]
+    assert f"{c.source.title}." in shown and f"chars {c.start}-{c.end}." in shown, (shown, c)
+    assert f"{c.passage.section.rstrip('.')}. chars" in shown, (shown, c.passage.section)
+    assert "note: usc-18-2258a may be superseded" in block and any("usc-18-2258a" in w for w in a.warnings)
 
 
 def test_a_year_no_table_covers_is_not_answered_with_other_years(reference_ws):
@@ -208,6 +222,19 @@ def test_the_primary_passages_to_check_are_printed_under_their_own_heading(refer
 def test_a_figure_nobody_published_is_not_answered_with_report_counts(reference_ws):
     a = reference_ws.ask(FUNDING)
     assert not a.answered, [s.text for s in a.answer]
+
+
+def test_a_law_the_corpus_only_cites_is_not_answered_with_the_citation(reference_ws):
+    # 18 U.S.C. § 2256 adopts section 1030's definition of "computer" by reference; the corpus lacks § 1030
+    a = reference_ws.ask("How does section 1030 of title 18 define a computer?")
+    assert not a.answered, [s.text for s in a.answer]
+    assert "only cites section 1030" in a.reason, a.reason
+    assert any("1030" in h.passage.text for h in a.passages)  # the citing passage is shown as the nearest
+    # the abstainer reads it: without the signal the same evidence is answered
+    ws = _with(reference_ws)
+    plain = replace(ws.models.abstainer, coef=ws.models.abstainer.coef.copy())
+    plain.coef[list(plain.features).index("cites_asked_law")] = 0.0
+    assert _with(reference_ws, abstainer=plain).ask("How does section 1030 of title 18 define a computer?").answered
 
 
 def test_a_division_of_the_fbi_is_not_supported(reference_ws):

@@ -10,13 +10,58 @@ from conftest import open_workspace, write_tiny_corpus
 
 from ncmec_qa.answer.answering import AnswerConfig, answer_question
 from ncmec_qa.models import Hit, Passage, Sentence, Source
-from ncmec_qa.search.query import asks_quantity, has_figure, named_terms, question_parts, years_in
+from ncmec_qa.answer.answer_features import asked_kinds, asks_who, laws_only_cited, stated_kinds
+from ncmec_qa.answer.units import Unit
+from ncmec_qa.search.query import asks_quantity, has_figure, named_terms, question_parts, section_numbers, years_in
 from ncmec_qa.search.retrieval import RetrievalConfig, Retriever, interleave
 
 
 def test_years_in_names_each_year_once_in_order():
     assert years_in("From 2019 to 2023 (and 2019 again), not 1899 or 12023 or 2150.") == ["2019", "2023"]
     assert years_in("no years here, only 52,592 and § 2258A") == []
+
+
+def test_section_numbers_are_the_citations_not_the_figures_or_years():
+    assert section_numbers("18 U.S.C. 2258A(h)(1), § 3509(m) and Pub. L. 115-395") == {"2258A", "3509", "115", "395"}
+    assert section_numbers("36,210,368 reports in 2023, $1.5 million, 12.345 and 20 states") == frozenset()
+
+
+@pytest.mark.parametrize(
+    "question, who",
+    [
+        ("Who compiled the dataset, and what version is it?", True),
+        ("Which senator introduced the bill, and who were its cosponsors?", True),
+        ("Is the list kept, and who may see it?", True),
+        ("Under the rule, who counts as an attorney for the government?", True),
+        ("What is the fine for a professional who fails to report?", False),  # a relative clause
+        ("Can a user who was reported sue the platform?", False),  # a yes/no question
+        ("An adult wrote to a child who never answered. Which incident type fits?", False),  # not the question
+    ],
+)
+def test_a_question_asks_who_only_when_who_is_its_question_word(question, who):
+    assert asks_who(question) is who
+    assert ("entity" in asked_kinds(question)) is who
+
+
+def test_a_sum_is_asked_and_stated_only_as_an_amount_of_money():
+    asked = asked_kinds("What is the maximum dollar fine for a first offence?")
+    assert {"money", "sum"} <= asked
+    assert "sum" not in asked_kinds("What penalty applies to a first offence?")  # a penalty, not its amount
+    # "fined under this title" states a penalty, not a sum; "$150,000" and "2.5 million dollars" state sums
+    assert stated_kinds("shall be fined under this title or imprisoned not more than 1 year") & asked == {"money"}
+    assert "sum" in stated_kinds("shall be fined not more than $150,000")
+    assert "sum" in stated_kinds("a grant of 2.5 million dollars")
+    assert "sum" not in stated_kinds("section 2258A(e), 36,210,368 reports in 2023")
+
+
+def test_evidence_that_only_cites_the_law_asked_about_is_recognised():
+    q = "How does 18 U.S.C. 1030 define 'computer'?"
+    ref = Unit("(6) “computer” has the meaning given that term in section 1030 of this title;", "18 U.S.C. § 2256")
+    assert laws_only_cited(q, ref) == {"1030"}
+    # the law's own text (its number in the title or section) is not a mere reference
+    assert laws_only_cited(q, replace(ref, context="18 U.S.C. § 1030 — Fraud and related activity")) == frozenset()
+    assert laws_only_cited("How does the law define 'computer'?", ref) == frozenset()  # no law asked about
+    assert laws_only_cited(q, None) == frozenset()
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..search.query import has_figure, stems, years_in
+from ..search.query import has_figure, section_numbers, stems, years_in
 from ..search.rank_features import QueryTerms
 from .units import Unit
 
@@ -53,6 +53,15 @@ ANSWER_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         ),
         re.compile(r"\$\s?\d|\bdollars?\b|\bfined?\b|\bimprison", re.I),
     ),
+    # a sum of money itself: "fined under this title" states a penalty ("money" above), not its amount
+    "sum": (
+        re.compile(
+            r"\bdollar|\bhow much (?:money|funding|was|is|did|does)\b|\bmaximum (?:dollar )?fine\b"
+            r"|\b(?:amount|size) of\b.*\b(?:fine|fund|grant|penalt)",
+            re.I,
+        ),
+        re.compile(r"\$\s?\d|\b\d[\d,.]*\s?(?:dollars|million|billion)\b", re.I),
+    ),
     "date": (
         re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month)\b|\bin which year\b|\bsince when\b", re.I),
         re.compile(
@@ -75,15 +84,32 @@ ANSWER_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\bfields?\b|\belements?\b|\btags?\b|\battributes?\b|\bendpoints?\b|<\w+>|\bXML\b", re.I),
         re.compile(r"<\w+>|/\w+\b|\btype\s+(?:string|int|long|boolean)", re.I),
     ),
-    "entity": (
-        re.compile(r"\bwho\b|\bwhom\b|\bwhich (?:agenc|organi[sz]|compan|senator|court|office|countr|platform)", re.I),
+    "entity": (  # and a question that asks who (`asks_who`)
+        re.compile(r"\bwhich (?:agenc|organi[sz]|compan|senator|court|office|countr|platform)", re.I),
         re.compile(r"(?<=[a-z,;] )[A-Z][a-zA-Z]+"),
     ),
 }
 
 
 def asked_kinds(question: str) -> set[str]:
-    return {k for k, (asks, _) in ANSWER_KINDS.items() if asks.search(question)}
+    kinds = {k for k, (asks, _) in ANSWER_KINDS.items() if asks.search(question)}
+    return kinds | {"entity"} if asks_who(question) else kinds
+
+
+_WH = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.I)
+_AND_WHO = re.compile(r"\b(?:and|or|but)\s+(?:who|whom|whose)\b", re.I)
+_YES_NO = re.compile(r"^\s*(?:does|do|did|is|are|was|were|can|could|may|must|should|will|would|has|have|had)\b", re.I)
+
+
+def asks_who(question: str) -> bool:
+    """Does the question ask who: "who" opens its question (the first question word of a sentence that is not
+    a yes/no question) or a clause ("…, and who decides?"), not a relative clause ("a provider who fails")."""
+    sentences = [s for s in re.split(r"(?<=[.?!])\s+", question.strip()) if s]
+    for s in [s for s in sentences if s.endswith("?")] or sentences[-1:]:
+        first = None if _YES_NO.match(s) else _WH.search(s)
+        if (first and first.group(1).lower() in ("who", "whom", "whose")) or _AND_WHO.search(s):
+            return True
+    return False
 
 
 def stated_kinds(text: str) -> set[str]:
@@ -140,13 +166,11 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "asks_which",
     "kind_match_best",
     "kind_miss_chosen",
+    "cites_asked_law",
 )
 _LEAD_IN = re.compile(r"(?:[:—–-]|--)\s*$")
-_YES_NO = re.compile(r"^\s*(?:does|do|did|is|are|was|were|can|could|may|must|should|will|would|has|have|had)\b", re.I)
 _WHEN = re.compile(r"\b(?:when|what (?:year|date|day|month))\b", re.I)
-_WHO = re.compile(
-    r"\b(?:who|whom|whose|which (?:senator|agency|agencies|company|companies|person|people|organi[sz]ation))\b", re.I
-)
+_WHICH_WHO = re.compile(r"\bwhich (?:senator|agency|agencies|company|companies|person|people|organi[sz]ation)\b", re.I)
 _WHICH = re.compile(r"\b(?:which|what)\b", re.I)
 
 
@@ -212,6 +236,15 @@ def unit_features(q: QueryTerms, c: UnitCandidate) -> dict[str, float]:
     }
 
 
+def laws_only_cited(question: str, unit: Unit | None) -> frozenset[str]:
+    """The laws the question asks about that the unit names only as a reference: section numbers of the
+    question that the unit cites but its document and section are not ("has the meaning given that term
+    in section 1030" for "How does 18 U.S.C. 1030 define ..."). Such evidence points elsewhere."""
+    if unit is None:
+        return frozenset()
+    return section_numbers(question) & section_numbers(unit.text) - section_numbers(unit.context)
+
+
 def question_features(
     q: QueryTerms,
     probs: Sequence[float],
@@ -239,6 +272,7 @@ def question_features(
     return {
         "kind_match_best": len(wants & best_states) / len(wants) if wants else 1.0,
         "kind_miss_chosen": float(bool(wants) and not wants <= chosen_states),
+        "cites_asked_law": float(bool(laws_only_cited(text, chosen[0].unit if chosen else None))),
         "best": probs[0] if probs else 0.0,
         "second": probs[1] if len(probs) > 1 else 0.0,
         "top3": sum(probs[:3]) / 3,
@@ -259,6 +293,6 @@ def question_features(
         "terms": float(len(q.idf)),
         "yes_no": float(bool(_YES_NO.match(text))),
         "asks_when": float(bool(_WHEN.search(text))),
-        "asks_who": float(bool(_WHO.search(text))),
+        "asks_who": float(asks_who(text) or bool(_WHICH_WHO.search(text))),
         "asks_which": float(bool(_WHICH.search(text))),
     }

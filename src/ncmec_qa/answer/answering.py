@@ -24,7 +24,7 @@ from ..learn.shipped import Judgment
 from ..models import Answer, AnswerSentence, Citation, Conflict, Hit, Passage, Source
 from ..search.query import stems, years_in
 from ..search.rank_features import QueryTerms
-from .answer_features import UnitCandidate, question_features, unit_features
+from .answer_features import UnitCandidate, laws_only_cited, question_features, unit_features
 from .units import UnitConfig, evidence_years, figures_apart, passage_units, same_statement
 
 NOT_ANSWERED = "The corpus does not answer this question; the nearest passages are listed below."
@@ -249,6 +249,9 @@ def why_not(q: QueryTerms, ev: Evidence, models: Judgment) -> str:
         + ", ".join(sorted(t for t in q.names if t not in found) or ["what it names"]),
         "amount_missing": "no quoted sentence gives an amount of what it asks about",
         "kind_miss_chosen": "the closest evidence does not state the kind of answer it asks for",
+        "cites_asked_law": "the closest evidence only cites "
+        + ", ".join(f"section {n}" for n in sorted(laws_only_cited(q.text, ev.chosen[0].unit)))
+        + " and does not say what it provides",
         "missing_rare_chosen": "the closest evidence does not mention "
         + " or ".join(f"“{t}”" for t in q.missing(found)[:2]),
     }

@@ -113,6 +113,7 @@ ABSTAINER_SIGNS = {
             "names_missing",
             "amount_missing",
             "kind_miss_chosen",
+            "cites_asked_law",
         )
     },
 }

@@ -5,6 +5,7 @@
 - `expand_query`: deterministic rewrites for the lexical search ("§ 2258A", "ESP", "CSAM");
 - `asks_quantity` / `has_figure`: does it ask for an amount, and does a text state one;
 - `named_terms`: the words it capitalises inside the sentence (names: "Reddit", "India");
+- `section_numbers`: the section, bill or public-law numbers a text cites ("2258A", "3509", "1030");
 - `stems`: the stems of a text's content words, how a question's words are found in evidence.
 """
 
@@ -73,6 +74,16 @@ _NOT_AMOUNT = re.compile(r"\b(?:CY|FY)?\s?(?:19[5-9]\d|20\d\d)\b|§+\s*[\w.()-]+
 def has_figure(text: str) -> bool:
     """Does `text` state an amount: a digit that is not part of a year or a statute citation?"""
     return any(c.isdigit() for c in _NOT_AMOUNT.sub(" ", text))
+
+
+# A number of three to five digits (a letter may follow: "2258A") that is not part of a larger figure
+# ("36,210,368", "1.5") and not a year: how a statute, bill or public law is cited.
+_SECTION = re.compile(r"(?<![\d,.$])\b(\d{3,5}[A-Z]{0,2})\b(?![,.]\d)")
+
+
+def section_numbers(text: str) -> frozenset[str]:
+    """The section-like numbers `text` names ("18 U.S.C. 2258A(h)" -> "2258A"), years (1950–2099) aside."""
+    return frozenset(n for n in _SECTION.findall(text) if not _YEAR.fullmatch(n))
 
 
 # A capitalised word that does not open the question or a sentence within it.
