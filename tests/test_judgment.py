@@ -231,10 +231,24 @@ def test_a_law_the_corpus_only_cites_is_not_answered_with_the_citation(reference
     assert "only cites section 1030" in a.reason, a.reason
     assert any("1030" in h.passage.text for h in a.passages)  # the citing passage is shown as the nearest
     # the abstainer reads it: without the signal the same evidence is answered
-    ws = _with(reference_ws)
-    plain = replace(ws.models.abstainer, coef=ws.models.abstainer.coef.copy())
+    plain = replace(reference_ws.models.abstainer, coef=reference_ws.models.abstainer.coef.copy())
     plain.coef[list(plain.features).index("cites_asked_law")] = 0.0
     assert _with(reference_ws, abstainer=plain).ask("How does section 1030 of title 18 define a computer?").answered
+
+
+def test_a_dollar_amount_the_statute_leaves_to_the_general_fines_is_not_answered(reference_ws):
+    # 18 U.S.C. § 2258 says only "shall be fined under this title": a penalty, not a sum
+    q = "What is the maximum dollar fine for a professional who fails to report child abuse on federal land?"
+    a = reference_ws.ask(q)
+    assert not a.answered, [s.text for s in a.answer]
+    assert "states no sum of money" in a.reason, a.reason
+    assert any("fined under this title" in h.passage.text for h in a.passages)
+    # the abstainer reads it: without the amount signals the same evidence is answered
+    plain = replace(reference_ws.models.abstainer, coef=reference_ws.models.abstainer.coef.copy())
+    for f in ("miss_sum", "miss_money"):
+        plain.coef[list(plain.features).index(f)] = 0.0
+    assert _with(reference_ws, abstainer=plain).ask(q).answered
+    # and the fine of § 2258A(e), which states its sums, is still answered (test_the_fine_is_quoted_with_its_amounts)
 
 
 def test_a_division_of_the_fbi_is_not_supported(reference_ws):

@@ -214,6 +214,32 @@ def test_an_api_element_is_one_unit_with_its_description_type_and_children(tmp_p
     assert a.answered and a.answer[0].text == " ".join(entry.split())
 
 
+def test_a_statement_cut_inside_a_citation_is_quoted_to_its_end():
+    """pysbd cuts a statute's sentence after "subsection" when "(a) of that section" follows; the unit goes on
+    through the citation to the sentence's end, so no quote stops at "as required by subsection"."""
+    from ncmec_qa.ingest.chunking import ChunkConfig, chunk_document
+    from ncmec_qa.models import Block, Document
+
+    text = (
+        "# § 9. Failure to report\n\nA clerk who, while acting in a capacity described in subsection (b) of section "
+        "12 of the Widget Act of 1990 in a federal depot, or a covered person as described in subsection (a)(2) of "
+        "such section 12 who, learns of facts that give reason to suspect a widget fault, as defined in subsection "
+        "(c) of that section, and fails to make a timely report as required by subsection (a) of that section, "
+        "shall be fined under this title or imprisoned not more than 1 year or both.\n"
+    )
+    (p,) = chunk_document(Document("w", "w.md", text, (Block(0, len(text)),), "markdown"), ChunkConfig())
+    pieces = [s.text for s in p.sentences if s.text.startswith(("A clerk", "("))]
+    assert len(pieces) == 4 and pieces[0].endswith("described in subsection"), pieces  # how pysbd cuts it
+    src = Source("w", "w.md", "Widget code", "Widget office", "2024", "markdown", "0" * 64)
+    units = passage_units(p, [0.1] * len(p.sentences), src, lambda: text, 0, UnitConfig())
+    whole = text[text.index("A clerk") : text.rindex("both.") + 5]
+    assert whole in [u.text for u in units]
+    assert all(u.text.endswith("both.") for u in units if "A clerk" in u.text or u.text.startswith("(")), [
+        u.text[-30:] for u in units
+    ]
+    assert all(text[u.start : u.end] == u.text for u in units)
+
+
 def test_primary_sources_are_quoted_before_secondary_ones(tmp_path):
     docs = {
         "commentary": (

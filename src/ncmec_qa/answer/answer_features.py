@@ -25,7 +25,7 @@ ANSWER_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "duration": (
         re.compile(
             r"\bhow long\b|\bhow (?:many|much) (?:days|hours|weeks|months|years|time)\b|\bwithin what\b"
-            r"|\bdeadline\b|\btime limit\b|\bhow soon\b",
+            r"|\bdeadline\b|\btime limit\b|\bhow soon\b|\bprison (?:sentences?|terms?)\b|\bsentenced to\b",
             re.I,
         ),
         re.compile(
@@ -85,10 +85,16 @@ ANSWER_KINDS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"<\w+>|/\w+\b|\btype\s+(?:string|int|long|boolean)", re.I),
     ),
     "entity": (  # and a question that asks who (`asks_who`)
-        re.compile(r"\bwhich (?:agenc|organi[sz]|compan|senator|court|office|countr|platform)", re.I),
+        re.compile(r"\bwhich (?:agenc|organi[sz]|compan|senator|court|office|countr|platform)|\bthe name of\b", re.I),
         re.compile(r"(?<=[a-z,;] )[A-Z][a-zA-Z]+"),
     ),
 }
+
+
+# The kinds whose absence from the chosen evidence the abstainer reads one by one (`miss_<kind>`): an
+# amount, a penalty or a period asked for and not stated. (The other kinds' "states" patterns are too
+# loose for their absence to say much: any number is a count, any capitalised word an entity.)
+MISS_KINDS = ("duration", "money", "sum")
 
 
 def asked_kinds(question: str) -> set[str]:
@@ -167,6 +173,7 @@ QUESTION_FEATURES: tuple[str, ...] = (
     "kind_match_best",
     "kind_miss_chosen",
     "cites_asked_law",
+    *(f"miss_{k}" for k in MISS_KINDS),
 )
 _LEAD_IN = re.compile(r"(?:[:—–-]|--)\s*$")
 _WHEN = re.compile(r"\b(?:when|what (?:year|date|day|month))\b", re.I)
@@ -273,6 +280,7 @@ def question_features(
         "kind_match_best": len(wants & best_states) / len(wants) if wants else 1.0,
         "kind_miss_chosen": float(bool(wants) and not wants <= chosen_states),
         "cites_asked_law": float(bool(laws_only_cited(text, chosen[0].unit if chosen else None))),
+        **{f"miss_{k}": float(k in wants and k not in chosen_states) for k in MISS_KINDS},
         "best": probs[0] if probs else 0.0,
         "second": probs[1] if len(probs) > 1 else 0.0,
         "top3": sum(probs[:3]) / 3,

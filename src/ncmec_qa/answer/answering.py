@@ -249,6 +249,9 @@ def why_not(q: QueryTerms, ev: Evidence, models: Judgment) -> str:
         + ", ".join(sorted(t for t in q.names if t not in found) or ["what it names"]),
         "amount_missing": "no quoted sentence gives an amount of what it asks about",
         "kind_miss_chosen": "the closest evidence does not state the kind of answer it asks for",
+        "miss_sum": "the closest evidence states no sum of money",
+        "miss_money": "the closest evidence states no fine, penalty or cost",
+        "miss_duration": "the closest evidence states no period of time",
         "cites_asked_law": "the closest evidence only cites "
         + ", ".join(f"section {n}" for n in sorted(laws_only_cited(q.text, ev.chosen[0].unit)))
         + " and does not say what it provides",

@@ -226,6 +226,8 @@ def _joins_previous(prev: Sentence, cur_text: str) -> bool:
 
 
 _LIST_ITEM = re.compile(r"\(\w{1,4}\)\s")
+# a statement cut inside a citation: "… as required by subsection" + "(a) of that section, shall be fined …"
+_CITES_NEXT = re.compile(r"\b(?:sub)?(?:sections?|paragraphs?|clauses?)\s*$", re.I)
 # an API element's or attribute's line in the reference documentation: "<ipCaptureEvent>0+", "disabledDate0|1attribute"
 _ELEMENT = re.compile(r"<(?P<name>[A-Za-z][\w.-]*)>(?:0\|1|0\+|1\+|1)?|(?P<attr>[a-z][\w]*)(?:0\|1|1)attribute")
 _DOC_HEADING = re.compile(r"^(?:Appendix [A-Z]:|[A-Z]\.\d+(?:\.\d+)*\.|\d+(?:\.\d+)*\.)\s", re.M)
@@ -341,7 +343,7 @@ def passage_units(
                 and sents[f + 1].end - a <= cfg.max_unit_chars
                 and not _TERMINAL.search(sents[f].text.strip())
                 and sents[f + 1].kind == s.kind
-                and not _LIST_ITEM.match(sents[f + 1].text.strip())
+                and (not _LIST_ITEM.match(sents[f + 1].text.strip()) or _CITES_NEXT.search(sents[f].text))
                 and re.match(r"[a-z(]", sents[f + 1].text.strip())
             ):
                 f += 1

@@ -27,7 +27,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..answer.answer_features import ANSWER_KINDS, QUESTION_FEATURES, UNIT_FEATURES, unit_features
+from ..answer.answer_features import ANSWER_KINDS, MISS_KINDS, QUESTION_FEATURES, UNIT_FEATURES, unit_features
 from ..answer.answering import AnswerConfig, candidate_units
 from ..evaluation import overlaps_gold
 from ..search.rank_features import PASSAGE_FEATURES
@@ -114,6 +114,7 @@ ABSTAINER_SIGNS = {
             "amount_missing",
             "kind_miss_chosen",
             "cites_asked_law",
+            *(f"miss_{k}" for k in MISS_KINDS),
         )
     },
 }
