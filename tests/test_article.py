@@ -459,6 +459,14 @@ _PIECES = st.sampled_from(
 )
 
 
+def test_a_continuation_line_s_indent_after_crlf_is_not_part_of_its_sentence():
+    # found by the fuzz test below: markdown-it keeps the indent of a line after "\r\n"
+    article = "**The registry keeps every report for ninety days**\r\n The registry keeps every report for ninety days"
+    (heading, title) = segment_article(article)
+    assert article[title.start : title.end] == title.text == "The registry keeps every report for ninety days"
+    assert (heading.start, heading.end, title.start) == (0, 51, 54)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_PIECES, max_size=40).map("".join))
 def test_any_article_gives_ordered_sentences_that_are_its_own_text(article):

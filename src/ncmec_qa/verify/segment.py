@@ -124,6 +124,11 @@ class _Builder:
             self._prose(group)
 
     def _prose(self, lines: list[tuple[int, str]]) -> None:
+        # a line's own indent is not its text (markdown-it keeps it on a continuation line after "\r\n")
+        lines = [(at + len(line) - len(line.lstrip()), line.strip()) for at, line in lines]
+        lines = [(at, line) for at, line in lines if line]
+        if not lines:
+            return
         para = " ".join(line for _, line in lines)  # one space for each line break: offsets map 1:1
         pos: list[int] = []
         for at, line in lines:
