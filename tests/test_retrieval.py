@@ -43,6 +43,14 @@ def test_a_question_asks_who_only_when_who_is_its_question_word(question, who):
     assert ("entity" in asked_kinds(question)) is who
 
 
+def test_a_prison_sentence_asks_a_period_and_a_name_an_entity():
+    assert "duration" in asked_kinds("What prison sentence did the offender receive?")
+    assert "duration" in asked_kinds("He was sentenced to what, after pleading guilty?")
+    assert "duration" not in asked_kinds("What did the court decide in the sentencing appeal?")
+    assert "entity" in asked_kinds("What is the name of the engineer that built the tool?")
+    assert "duration" in stated_kinds("he was sentenced to 10 years in prison")
+
+
 def test_a_sum_is_asked_and_stated_only_as_an_amount_of_money():
     asked = asked_kinds("What is the maximum dollar fine for a first offence?")
     assert {"money", "sum"} <= asked

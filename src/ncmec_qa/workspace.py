@@ -5,7 +5,7 @@ The CLI, the tests and the benchmarks all go through `Workspace`; nothing here p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -190,8 +190,6 @@ class Workspace:
 
     def first_stage(self) -> Retriever:
         """A retriever for the first stage only (candidates), which needs no learned model."""
-        from dataclasses import replace
-
         return Retriever(
             self.index, self.embed_query, replace(self.retrieval, ranker="rules"), None, self.secondary_sources
         )
@@ -220,8 +218,6 @@ class Workspace:
             terms=self.retriever.query_terms(question) if learned else None,
         )
         if self.answering.check_against and secondary_only(a):
-            from dataclasses import replace
-
             found = self.primary_nearest(question, [s.text for s in a.answer], qv, sources, exclude)
             a = replace(a, check_against=tuple(found))
         return self.mark_drift(a)
@@ -262,8 +258,6 @@ class Workspace:
 
     def mark_drift(self, a: Answer) -> Answer:
         """An answer quoting a document indexed from a file that differs from the manifest's sha256 says so."""
-        from dataclasses import replace
-
         notes = self.drift_notes(c.source.id for c in a.sources)
         return replace(a, warnings=(*notes, *a.warnings)) if notes else a
 
